@@ -1,0 +1,27 @@
+{
+    "name": "Work Orders",
+    "summary": "One record for a field-service job: quote, customer approval and "
+    "e-signature, scheduling, work on site, parts from stock, invoice",
+    "version": "18.0.1.0.0",
+    "category": "Services/Field Service",
+    "website": "https://github.com/work-order-odoo/work_order",
+    "author": "Work Orders for Odoo contributors",
+    "license": "LGPL-3",
+    "depends": ["portal", "mail", "account", "stock", "sale"],
+    "data": [
+        "security/work_order_groups.xml",
+        "security/ir.model.access.csv",
+        "security/work_order_security.xml",
+        "data/ir_sequence_data.xml",
+        "wizard/work_order_schedule_views.xml",
+        "wizard/work_order_hold_views.xml",
+        "views/work_order_views.xml",
+        "views/work_order_template_views.xml",
+        "views/work_order_menus.xml",
+    ],
+    "demo": [
+        "demo/work_order_demo.xml",
+    ],
+    "installable": True,
+    "application": True,
+}

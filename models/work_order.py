@@ -1,0 +1,668 @@
+from markupsafe import Markup
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+STATES = [
+    ("draft", "Draft"),
+    ("quoted", "Quoted"),
+    ("approved", "Approved"),
+    ("scheduled", "Scheduled"),
+    ("in_progress", "In Progress"),
+    ("on_hold", "On Hold"),
+    ("completed", "Completed"),
+    ("invoiced", "Invoiced"),
+    ("cancelled", "Cancelled"),
+    ("rejected", "Rejected"),
+]
+
+# The lifecycle: each button method and the states it may be called from.
+TRANSITIONS = {
+    "action_send_quote": ("draft",),
+    "action_resend_quote": ("quoted", "rejected"),
+    "action_mark_approved": ("quoted",),
+    "action_schedule": ("draft", "approved"),
+    "action_reschedule": ("scheduled",),
+    "action_start": ("approved", "scheduled"),
+    "action_hold": ("scheduled", "in_progress"),
+    "action_resume": ("on_hold",),
+    "action_complete": ("in_progress",),
+    "action_create_invoice": ("completed",),
+    "action_revise": ("quoted", "rejected"),
+    "action_cancel": ("draft", "quoted", "approved", "scheduled", "on_hold"),
+}
+
+EDITABLE_STATES = ("draft", "quoted", "approved", "scheduled")
+
+# Fields that the workflow, the chatter and the portal may still write once the
+# work order is locked.
+WORKFLOW_FIELDS = {
+    "state",
+    "previous_state",
+    "date_quoted",
+    "date_approved",
+    "date_started",
+    "date_completed",
+    "date_invoiced",
+    "date_cancelled",
+    "date_rejected",
+    "in_progress_since",
+    "actual_duration",
+    "hold_reason",
+    "signature",
+    "signed_by",
+    "signed_on",
+    "approved_amount",
+    "decline_reason",
+    "portal_last_viewed",
+    "access_token",
+    "invoice_ids",
+    "picking_ids",
+    "message_main_attachment_id",
+}
+
+
+class WorkOrder(models.Model):
+    _name = "work.order"
+    _description = "Work Order"
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _order = "priority desc, id desc"
+    _rec_names_search = ["name", "title", "partner_id.name"]
+    _check_company_auto = True
+
+    def _default_warehouse_id(self):
+        return self.env["stock.warehouse"].search(
+            [("company_id", "=", self.env.company.id)], limit=1
+        )
+
+    name = fields.Char(
+        string="Number",
+        required=True,
+        copy=False,
+        readonly=True,
+        index="trigram",
+        default=lambda self: _("New"),
+    )
+    title = fields.Char(
+        compute="_compute_title",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+        index="trigram",
+        tracking=True,
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+    )
+    commercial_partner_id = fields.Many2one(
+        related="partner_id.commercial_partner_id", store=True, index=True
+    )
+    service_address_id = fields.Many2one(
+        "res.partner",
+        compute="_compute_service_address_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        check_company=True,
+        help="The property where the work is done.",
+    )
+    description = fields.Html(
+        compute="_compute_description", store=True, readonly=False, precompute=True
+    )
+    instructions = fields.Html(
+        compute="_compute_instructions",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Notes for the technician; not shown to the customer.",
+    )
+    customer_message = fields.Html(
+        help="Shown to the customer on the quote and in the portal."
+    )
+    priority = fields.Selection(
+        [("0", "Low"), ("1", "Normal"), ("2", "High"), ("3", "Urgent")],
+        compute="_compute_priority",
+        store=True,
+        readonly=False,
+        precompute=True,
+        index=True,
+        tracking=True,
+    )
+    scheduled_date = fields.Datetime(tracking=True, index=True, copy=False)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Technician",
+        tracking=True,
+        index=True,
+        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
+    )
+    template_id = fields.Many2one(
+        "work.order.template", check_company=True, string="Template"
+    )
+    state = fields.Selection(
+        STATES,
+        string="Status",
+        default="draft",
+        required=True,
+        readonly=True,
+        copy=False,
+        index=True,
+        tracking=True,
+    )
+    previous_state = fields.Selection(
+        STATES, readonly=True, copy=False, help="The state Resume returns to."
+    )
+    hold_reason = fields.Text(readonly=True, copy=False)
+    is_locked = fields.Boolean(compute="_compute_is_locked")
+    line_ids = fields.One2many("work.order.line", "order_id", string="Lines", copy=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    pricelist_id = fields.Many2one(
+        "product.pricelist",
+        compute="_compute_pricelist_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        check_company=True,
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_currency_id",
+        store=True,
+        precompute=True,
+    )
+    fiscal_position_id = fields.Many2one(
+        "account.fiscal.position",
+        compute="_compute_fiscal_position_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        check_company=True,
+    )
+    amount_untaxed = fields.Monetary(
+        string="Untaxed Amount", compute="_compute_amounts", store=True
+    )
+    amount_tax = fields.Monetary(string="Taxes", compute="_compute_amounts", store=True)
+    amount_total = fields.Monetary(
+        string="Total", compute="_compute_amounts", store=True, tracking=True
+    )
+    tax_totals = fields.Binary(compute="_compute_tax_totals", exportable=False)
+    estimated_duration = fields.Float(
+        compute="_compute_estimated_duration",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Planned time on site, in hours.",
+    )
+    actual_duration = fields.Float(
+        readonly=True,
+        copy=False,
+        aggregator="sum",
+        help="Time spent In Progress, in hours; time on hold is not counted.",
+    )
+    duration_variance = fields.Float(
+        compute="_compute_duration_variance",
+        store=True,
+        help="Actual minus estimated hours.",
+    )
+    in_progress_since = fields.Datetime(readonly=True, copy=False)
+    date_quoted = fields.Datetime(readonly=True, copy=False)
+    date_approved = fields.Datetime(readonly=True, copy=False)
+    date_started = fields.Datetime(readonly=True, copy=False)
+    date_completed = fields.Datetime(readonly=True, copy=False)
+    date_invoiced = fields.Datetime(readonly=True, copy=False)
+    date_cancelled = fields.Datetime(readonly=True, copy=False)
+    date_rejected = fields.Datetime(readonly=True, copy=False)
+    signature = fields.Image(
+        attachment=True, max_width=1024, max_height=1024, copy=False, readonly=True
+    )
+    signed_by = fields.Char(readonly=True, copy=False)
+    signed_on = fields.Datetime(readonly=True, copy=False)
+    approved_amount = fields.Monetary(readonly=True, copy=False)
+    approval_outdated = fields.Boolean(
+        compute="_compute_approval_outdated",
+        help="The priced lines changed after the customer approved.",
+    )
+    decline_reason = fields.Text(readonly=True, copy=False)
+    portal_last_viewed = fields.Datetime(readonly=True, copy=False)
+    sale_order_id = fields.Many2one(
+        "sale.order",
+        string="Quotation",
+        copy=False,
+        index="btree_not_null",
+        check_company=True,
+    )
+    invoice_ids = fields.One2many(
+        "account.move", "work_order_id", string="Invoices", readonly=True, copy=False
+    )
+    picking_ids = fields.One2many(
+        "stock.picking", "work_order_id", string="Transfers", readonly=True, copy=False
+    )
+    warehouse_id = fields.Many2one(
+        "stock.warehouse",
+        default=_default_warehouse_id,
+        check_company=True,
+    )
+
+    @api.depends("template_id")
+    def _compute_title(self):
+        for order in self:
+            order.title = order.template_id.title or order.title
+
+    @api.depends("partner_id")
+    def _compute_service_address_id(self):
+        for order in self:
+            order.service_address_id = (
+                order.partner_id.address_get(["delivery"])["delivery"]
+                if order.partner_id
+                else False
+            )
+
+    @api.depends("template_id")
+    def _compute_description(self):
+        for order in self:
+            order.description = order.template_id.description or order.description
+
+    @api.depends("template_id")
+    def _compute_instructions(self):
+        for order in self:
+            order.instructions = order.template_id.instructions or order.instructions
+
+    @api.depends("template_id")
+    def _compute_priority(self):
+        for order in self:
+            order.priority = order.template_id.priority or order.priority or "1"
+
+    @api.depends("template_id")
+    def _compute_estimated_duration(self):
+        for order in self:
+            order.estimated_duration = (
+                order.template_id.estimated_duration or order.estimated_duration
+            )
+
+    @api.depends("state")
+    def _compute_is_locked(self):
+        for order in self:
+            order.is_locked = order.state not in EDITABLE_STATES
+
+    @api.depends("partner_id", "company_id")
+    def _compute_pricelist_id(self):
+        for order in self:
+            if order.state not in EDITABLE_STATES:
+                continue
+            order.pricelist_id = order.partner_id.with_company(
+                order.company_id
+            ).property_product_pricelist
+
+    @api.depends("pricelist_id", "company_id")
+    def _compute_currency_id(self):
+        for order in self:
+            order.currency_id = (
+                order.pricelist_id.currency_id or order.company_id.currency_id
+            )
+
+    @api.depends("partner_id", "service_address_id", "company_id")
+    def _compute_fiscal_position_id(self):
+        cache = {}
+        for order in self:
+            key = (order.company_id.id, order.partner_id.id, order.service_address_id.id)
+            if key not in cache:
+                cache[key] = (
+                    self.env["account.fiscal.position"]
+                    .with_company(order.company_id)
+                    ._get_fiscal_position(
+                        order.partner_id, delivery=order.service_address_id
+                    )
+                )
+            order.fiscal_position_id = cache[key]
+
+    def _tax_summary(self):
+        """Odoo's tax engine over the priced lines, the way sale.order does it."""
+        self.ensure_one()
+        tax_model = self.env["account.tax"]
+        lines = self.line_ids.filtered(lambda line: not line.display_type)
+        base_lines = [line._prepare_base_line_for_taxes_computation() for line in lines]
+        tax_model._add_tax_details_in_base_lines(base_lines, self.company_id)
+        tax_model._round_base_lines_tax_details(base_lines, self.company_id)
+        return tax_model._get_tax_totals_summary(
+            base_lines=base_lines,
+            currency=self.currency_id or self.company_id.currency_id,
+            company=self.company_id,
+        )
+
+    @api.depends(
+        "line_ids.price_subtotal",
+        "line_ids.price_tax",
+        "line_ids.price_total",
+        "currency_id",
+    )
+    def _compute_amounts(self):
+        for order in self:
+            summary = order._tax_summary()
+            order.amount_untaxed = summary["base_amount_currency"]
+            order.amount_tax = summary["tax_amount_currency"]
+            order.amount_total = summary["total_amount_currency"]
+
+    @api.depends(
+        "line_ids.price_subtotal", "line_ids.price_total", "currency_id", "company_id"
+    )
+    def _compute_tax_totals(self):
+        for order in self:
+            order.tax_totals = order._tax_summary()
+
+    @api.depends("estimated_duration", "actual_duration")
+    def _compute_duration_variance(self):
+        for order in self:
+            order.duration_variance = order.actual_duration - order.estimated_duration
+
+    @api.depends("amount_total", "approved_amount", "date_approved", "state")
+    def _compute_approval_outdated(self):
+        for order in self:
+            order.approval_outdated = bool(
+                order.date_approved
+                and order.state in EDITABLE_STATES
+                and order.currency_id.compare_amounts(
+                    order.amount_total, order.approved_amount
+                )
+            )
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for order in self:
+            order.access_url = f"/my/work-orders/{order.id}"
+
+    @api.depends("name", "title")
+    def _compute_display_name(self):
+        for order in self:
+            order.display_name = (
+                f"{order.name} - {order.title}" if order.title else order.name
+            )
+
+    @api.constrains("estimated_duration")
+    def _check_estimated_duration(self):
+        if any(order.estimated_duration < 0 for order in self):
+            raise ValidationError(_("The estimated duration cannot be negative."))
+
+    @api.onchange("template_id")
+    def _onchange_template_id(self):
+        if self.template_id:
+            self.line_ids = [Command.clear()] + [
+                Command.create(vals) for vals in self.template_id._prepare_order_lines()
+            ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", _("New")) == _("New"):
+                vals["name"] = self.env["ir.sequence"].next_by_code("work.order") or _(
+                    "New"
+                )
+            if vals.get("template_id") and "line_ids" not in vals:
+                template = self.env["work.order.template"].browse(vals["template_id"])
+                vals["line_ids"] = [
+                    Command.create(line) for line in template._prepare_order_lines()
+                ]
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_editable(vals)
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_not_draft(self):
+        if any(order.state != "draft" for order in self):
+            raise UserError(
+                _(
+                    "Only draft work orders can be deleted; cancel the others "
+                    "instead."
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # Lifecycle
+    # ------------------------------------------------------------------
+
+    def _check_transition(self, action):
+        """Raise unless every work order is in a state that allows ``action``."""
+        allowed_from = TRANSITIONS[action]
+        state_labels = dict(self._fields["state"]._description_selection(self.env))
+        for order in self:
+            if order.state not in allowed_from:
+                allowed = order._allowed_action_labels()
+                raise UserError(
+                    _(
+                        "%(action)s is not possible on %(order)s: it is %(state)s. "
+                        "Allowed now: %(allowed)s.",
+                        action=self._action_label(action),
+                        order=order.name,
+                        state=state_labels[order.state],
+                        allowed=", ".join(allowed) or _("nothing"),
+                    )
+                )
+
+    def _action_label(self, action):
+        return {
+            "action_send_quote": _("Send Quote"),
+            "action_resend_quote": _("Resend Quote"),
+            "action_mark_approved": _("Mark Approved"),
+            "action_schedule": _("Schedule"),
+            "action_reschedule": _("Reschedule"),
+            "action_start": _("Start Work"),
+            "action_hold": _("Put On Hold"),
+            "action_resume": _("Resume"),
+            "action_complete": _("Complete"),
+            "action_create_invoice": _("Generate Invoice"),
+            "action_revise": _("Revise"),
+            "action_cancel": _("Cancel"),
+        }[action]
+
+    def _allowed_action_labels(self):
+        self.ensure_one()
+        return [
+            self._action_label(action)
+            for action, states in TRANSITIONS.items()
+            if self.state in states
+        ]
+
+    def _check_manager(self, action):
+        if not self.env.user.has_group("work_order.group_work_order_manager"):
+            raise UserError(
+                _(
+                    "Only work order managers can %(action)s.",
+                    action=self._action_label(action).lower(),
+                )
+            )
+
+    def action_send_quote(self):
+        self._check_transition("action_send_quote")
+        return self._send_quote()
+
+    def action_resend_quote(self):
+        self._check_transition("action_resend_quote")
+        return self._send_quote()
+
+    def _send_quote(self):
+        """Send the quote to the customer. The e-mail layer extends this."""
+        self._action_quote()
+
+    def _action_quote(self):
+        self.write({"state": "quoted", "date_quoted": fields.Datetime.now()})
+
+    def action_mark_approved(self):
+        self._check_transition("action_mark_approved")
+        self._action_approve()
+
+    def _action_approve(self):
+        for order in self:
+            order.write(
+                {
+                    "state": "approved",
+                    "date_approved": fields.Datetime.now(),
+                    "approved_amount": order.amount_total,
+                }
+            )
+
+    def action_schedule(self):
+        self._check_transition("action_schedule")
+        return self._open_schedule_wizard(_("Schedule"))
+
+    def action_reschedule(self):
+        self._check_transition("action_reschedule")
+        return self._open_schedule_wizard(_("Reschedule"))
+
+    def _open_schedule_wizard(self, title):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": title,
+            "res_model": "work.order.schedule",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_order_id": self.id},
+        }
+
+    def _action_schedule(self, scheduled_date, technician=None):
+        """Plan the work orders for ``scheduled_date``; assign ``technician``."""
+        self._check_transition(
+            "action_reschedule" if self[:1].state == "scheduled" else "action_schedule"
+        )
+        if not scheduled_date:
+            raise UserError(_("Choose the date the work is planned for."))
+        vals = {"state": "scheduled", "scheduled_date": scheduled_date}
+        if technician:
+            vals["user_id"] = technician.id
+        self.write(vals)
+
+    def action_start(self):
+        self._check_transition("action_start")
+        now = fields.Datetime.now()
+        self.write({"state": "in_progress", "date_started": now, "in_progress_since": now})
+
+    def action_hold(self):
+        self._check_transition("action_hold")
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Put On Hold"),
+            "res_model": "work.order.hold",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_order_id": self.id},
+        }
+
+    def _action_hold(self, reason):
+        self._check_transition("action_hold")
+        if not (reason or "").strip():
+            raise UserError(_("Say why the work order goes on hold."))
+        for order in self:
+            order._stop_progress_clock()
+            order.write(
+                {
+                    "state": "on_hold",
+                    "previous_state": order.state,
+                    "hold_reason": reason,
+                }
+            )
+            order.message_post(
+                body=Markup("<p>%s</p><p>%s</p>")
+                % (_("Put on hold:"), reason.strip())
+            )
+
+    def action_resume(self):
+        self._check_transition("action_resume")
+        now = fields.Datetime.now()
+        for order in self:
+            target = order.previous_state or "approved"
+            vals = {"state": target, "previous_state": False, "hold_reason": False}
+            if target == "in_progress":
+                vals["in_progress_since"] = now
+            order.write(vals)
+
+    def action_complete(self):
+        self._check_transition("action_complete")
+        for order in self:
+            order._stop_progress_clock()
+        self.write({"state": "completed", "date_completed": fields.Datetime.now()})
+
+    def _stop_progress_clock(self):
+        """Add the time since the work (re)started to the actual duration."""
+        self.ensure_one()
+        if self.state == "in_progress" and self.in_progress_since:
+            elapsed = fields.Datetime.now() - self.in_progress_since
+            self.write(
+                {
+                    "actual_duration": self.actual_duration
+                    + elapsed.total_seconds() / 3600.0,
+                    "in_progress_since": False,
+                }
+            )
+
+    def action_create_invoice(self):
+        self._check_transition("action_create_invoice")
+        self._check_manager("action_create_invoice")
+        raise UserError(_("Invoicing is not available yet."))
+
+    def action_revise(self):
+        self._check_transition("action_revise")
+        self.write({"state": "draft"})
+
+    def action_cancel(self):
+        self._check_transition("action_cancel")
+        self._check_manager("action_cancel")
+        self.write({"state": "cancelled", "date_cancelled": fields.Datetime.now()})
+
+    # ------------------------------------------------------------------
+    # Edit lock
+    # ------------------------------------------------------------------
+
+    def _check_editable(self, vals=None):
+        """Refuse changes to business fields of locked work orders."""
+        locked = self.filtered("is_locked")
+        if not locked:
+            return
+        if vals is not None:
+            business = {
+                fname
+                for fname in vals
+                if fname not in WORKFLOW_FIELDS
+                and not fname.startswith(("message_", "activity_", "website_message"))
+            }
+            if not business:
+                return
+        state_labels = dict(self._fields["state"]._description_selection(self.env))
+        order = locked[0]
+        raise UserError(
+            _(
+                "%(order)s is %(state)s and can no longer be edited. Only Draft, "
+                "Quoted, Approved and Scheduled work orders can be changed.",
+                order=order.name,
+                state=state_labels[order.state],
+            )
+        )
+
+    def _post_total_change_after_approval(self, old_totals):
+        """Tell the chatter when priced lines change after the approval."""
+        for order in self:
+            old_total = old_totals.get(order.id)
+            if (
+                old_total is None
+                or not order.date_approved
+                or not order.currency_id.compare_amounts(old_total, order.amount_total)
+            ):
+                continue
+            order.message_post(
+                body=_(
+                    "The total changed after the customer approved: approved "
+                    "%(approved)s, now %(current)s. The approval does not cover the "
+                    "new prices.",
+                    approved=order.currency_id.format(order.approved_amount),
+                    current=order.currency_id.format(order.amount_total),
+                )
+            )

@@ -1,0 +1,211 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class WorkOrderLine(models.Model):
+    _name = "work.order.line"
+    _description = "Work Order Line"
+    _order = "order_id, sequence, id"
+    _check_company_auto = True
+
+    order_id = fields.Many2one(
+        "work.order", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="order_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="order_id.currency_id")
+    sequence = fields.Integer(default=10)
+    display_type = fields.Selection(
+        [("line_section", "Section"), ("line_note", "Note")], default=False
+    )
+    product_id = fields.Many2one(
+        "product.product",
+        domain="[('sale_ok', '=', True)]",
+        check_company=True,
+        index="btree_not_null",
+    )
+    product_type = fields.Selection(related="product_id.type")
+    name = fields.Text(
+        string="Description",
+        compute="_compute_name",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+    )
+    product_uom_qty = fields.Float(
+        string="Quantity", digits="Product Unit of Measure", default=1.0
+    )
+    product_uom_category_id = fields.Many2one(related="product_id.uom_id.category_id")
+    product_uom_id = fields.Many2one(
+        "uom.uom",
+        string="Unit",
+        compute="_compute_product_uom_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        domain="[('category_id', '=', product_uom_category_id)]",
+    )
+    price_unit = fields.Float(
+        string="Unit Price",
+        digits="Product Price",
+        compute="_compute_price_unit",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    discount = fields.Float(string="Discount (%)", digits="Discount")
+    tax_ids = fields.Many2many(
+        "account.tax",
+        string="Taxes",
+        compute="_compute_tax_ids",
+        store=True,
+        readonly=False,
+        precompute=True,
+        check_company=True,
+        domain="[('type_tax_use', '=', 'sale')]",
+    )
+    price_subtotal = fields.Monetary(
+        string="Subtotal", compute="_compute_amount", store=True
+    )
+    price_tax = fields.Float(string="Tax", compute="_compute_amount", store=True)
+    price_total = fields.Monetary(string="Total", compute="_compute_amount", store=True)
+
+    _sql_constraints = [
+        (
+            "accountable_required_fields",
+            "CHECK(display_type IS NOT NULL OR product_id IS NOT NULL)",
+            "A line without a product must be a section or a note.",
+        ),
+        (
+            "non_accountable_null_fields",
+            "CHECK(display_type IS NULL OR (product_id IS NULL AND price_unit = 0 "
+            "AND product_uom_qty = 0))",
+            "A section or note has no product, quantity or price.",
+        ),
+    ]
+
+    @api.depends("product_id")
+    def _compute_name(self):
+        for line in self:
+            if line.product_id:
+                product = line.product_id.with_context(
+                    lang=line.order_id.partner_id.lang
+                )
+                line.name = product.get_product_multiline_description_sale()
+            elif not line.name:
+                line.name = ""
+
+    @api.depends("product_id")
+    def _compute_product_uom_id(self):
+        for line in self:
+            if not line.product_uom_id or (
+                line.product_id
+                and line.product_uom_id.category_id != line.product_id.uom_id.category_id
+            ):
+                line.product_uom_id = line.product_id.uom_id
+
+    @api.depends("product_id", "product_uom_id", "product_uom_qty")
+    def _compute_price_unit(self):
+        for line in self:
+            if not line.product_id or line.display_type:
+                line.price_unit = 0.0
+                continue
+            order = line.order_id
+            if order.pricelist_id:
+                line.price_unit = order.pricelist_id._get_product_price(
+                    line.product_id,
+                    line.product_uom_qty or 1.0,
+                    currency=order.currency_id,
+                    uom=line.product_uom_id,
+                    date=fields.Date.today(),
+                )
+            else:
+                line.price_unit = line.product_id.uom_id._compute_price(
+                    line.product_id.lst_price, line.product_uom_id
+                )
+
+    @api.depends("product_id", "order_id.fiscal_position_id")
+    def _compute_tax_ids(self):
+        for line in self:
+            company = line.order_id.company_id or self.env.company
+            taxes = line.product_id.taxes_id._filter_taxes_by_company(company)
+            line.tax_ids = line.order_id.fiscal_position_id.map_tax(taxes)
+
+    def _prepare_base_line_for_taxes_computation(self):
+        self.ensure_one()
+        order = self.order_id
+        return self.env["account.tax"]._prepare_base_line_for_taxes_computation(
+            self,
+            tax_ids=self.tax_ids,
+            quantity=self.product_uom_qty,
+            partner_id=order.partner_id,
+            currency_id=order.currency_id or order.company_id.currency_id,
+            product_id=self.product_id,
+            product_uom_id=self.product_uom_id,
+        )
+
+    @api.depends("product_uom_qty", "discount", "price_unit", "tax_ids")
+    def _compute_amount(self):
+        for line in self:
+            if line.display_type:
+                line.price_subtotal = line.price_tax = line.price_total = 0.0
+                continue
+            base_line = line._prepare_base_line_for_taxes_computation()
+            self.env["account.tax"]._add_tax_details_in_base_line(
+                base_line, line.order_id.company_id
+            )
+            line.price_subtotal = base_line["tax_details"]["total_excluded_currency"]
+            line.price_total = base_line["tax_details"]["total_included_currency"]
+            line.price_tax = line.price_total - line.price_subtotal
+
+    @api.constrains("product_uom_qty", "price_unit", "discount")
+    def _check_amounts(self):
+        for line in self:
+            if line.product_uom_qty < 0:
+                raise ValidationError(
+                    _("The quantity of “%(line)s” cannot be negative.", line=line.name)
+                )
+            if line.price_unit < 0:
+                raise ValidationError(
+                    _("The unit price of “%(line)s” cannot be negative.", line=line.name)
+                )
+            if not 0 <= line.discount <= 100:
+                raise ValidationError(
+                    _("The discount of “%(line)s” must be between 0 and 100%%.",
+                      line=line.name)
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("display_type"):
+                vals.update(product_id=False, price_unit=0, product_uom_qty=0)
+        orders = self.env["work.order"].browse(
+            {vals["order_id"] for vals in vals_list if vals.get("order_id")}
+        )
+        orders._check_editable()
+        old_totals = {order.id: order.amount_total for order in orders}
+        lines = super().create(vals_list)
+        lines.order_id._post_total_change_after_approval(old_totals)
+        return lines
+
+    def write(self, vals):
+        orders = self.order_id
+        if "order_id" in vals:
+            orders |= self.env["work.order"].browse(vals["order_id"])
+        orders._check_editable()
+        old_totals = {order.id: order.amount_total for order in orders}
+        result = super().write(vals)
+        orders._post_total_change_after_approval(old_totals)
+        return result
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_locked_order(self):
+        self.order_id._check_editable()
+
+    def unlink(self):
+        orders = self.order_id
+        old_totals = {order.id: order.amount_total for order in orders}
+        result = super().unlink()
+        orders.exists()._post_total_change_after_approval(old_totals)
+        return result

@@ -1,0 +1,35 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class WorkOrderTemplate(models.Model):
+    _name = "work.order.template"
+    _description = "Work Order Template"
+    _order = "name"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    title = fields.Char(
+        translate=True, help="Title given to the work orders made from this template."
+    )
+    description = fields.Html(translate=True)
+    instructions = fields.Html(translate=True, help="Notes for the technician.")
+    priority = fields.Selection(
+        [("0", "Low"), ("1", "Normal"), ("2", "High"), ("3", "Urgent")], default="1"
+    )
+    estimated_duration = fields.Float(help="Planned time on site, in hours.")
+    line_ids = fields.One2many(
+        "work.order.template.line", "template_id", string="Lines", copy=True
+    )
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", index=True)
+
+    @api.constrains("estimated_duration")
+    def _check_estimated_duration(self):
+        if any(template.estimated_duration < 0 for template in self):
+            raise ValidationError(_("The estimated duration cannot be negative."))
+
+    def _prepare_order_lines(self):
+        """Values of the work order lines this template pre-fills."""
+        self.ensure_one()
+        return [line._prepare_order_line() for line in self.line_ids]

@@ -1,0 +1,2 @@
+from . import work_order_schedule
+from . import work_order_hold
