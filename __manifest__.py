@@ -22,6 +22,14 @@
     "demo": [
         "demo/work_order_demo.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "work_order/static/src/views/*",
+        ],
+        "web.assets_tests": [
+            "work_order/static/tests/tours/*",
+        ],
+    },
     "installable": True,
     "application": True,
 }
