@@ -154,6 +154,7 @@ class WorkOrder(models.Model):
         copy=False,
         index=True,
         tracking=True,
+        group_expand="_expand_states",
     )
     previous_state = fields.Selection(
         STATES, readonly=True, copy=False, help="The state Resume returns to."
@@ -384,6 +385,10 @@ class WorkOrder(models.Model):
             order.display_name = (
                 f"{order.name} - {order.title}" if order.title else order.name
             )
+
+    def _expand_states(self, states, domain):
+        """Kanban columns in lifecycle order, empty ones included."""
+        return [key for key, _label in STATES]
 
     @api.constrains("estimated_duration")
     def _check_estimated_duration(self):
