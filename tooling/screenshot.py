@@ -47,7 +47,7 @@ def start_browser(port, profile):
             "--disable-sync",
             f"--user-data-dir={profile}",
             f"--remote-debugging-port={port}",
-            "--window-size=1440,900",
+            f"--window-size={os.environ.get('SIZE', '1440,900')}",
             "about:blank",
         ],
         stdout=subprocess.DEVNULL,
