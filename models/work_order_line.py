@@ -243,15 +243,14 @@ class WorkOrderLine(models.Model):
         levels = stock_lines.sudo()._get_stock_levels()
         min_qties = stock_lines.sudo()._get_reorder_minimums()
         own_qties = stock_lines.sudo()._get_own_open_move_quantities()
-        needs = defaultdict(float)
-        for line in stock_lines:
-            needs[line.order_id.id, line.product_id.id] += line._qty_in_product_uom()
+        needs = stock_lines._get_order_needs()
         for line in stock_lines:
             product = line.product_id
             warehouse_id = line.order_id.warehouse_id.id
             on_hand, forecast = levels[warehouse_id, product.id]
-            forecast += own_qties.get((line.order_id._origin.id, product.id), 0.0)
-            need = needs[line.order_id.id, product.id]
+            order_key = line.order_id._origin.id or line.order_id.id
+            forecast += own_qties.get((order_key, product.id), 0.0)
+            need = needs[order_key, product.id]
             rounding = product.uom_id.rounding
             if float_compare(forecast, need, precision_rounding=rounding) < 0:
                 status = "short"
@@ -283,6 +282,23 @@ class WorkOrderLine(models.Model):
             qty=self._format_qty(self.product_uom_qty),
             forecast=self._format_qty(self.qty_forecast),
         )
+
+    def _get_order_needs(self):
+        """{(work order, product id): the order's total quantity, product units}.
+
+        Counts every storable line of the orders, with the values of ``self``
+        where a line is being edited (onchange records stand for their origin).
+        """
+        lines = {}
+        for line in self.order_id.line_ids | self:
+            if line.display_type or not line.product_id.is_storable:
+                continue
+            lines[line._origin.id or line.id] = line
+        needs = defaultdict(float)
+        for line in lines.values():
+            order_key = line.order_id._origin.id or line.order_id.id
+            needs[order_key, line.product_id.id] += line._qty_in_product_uom()
+        return needs
 
     def _qty_in_product_uom(self):
         self.ensure_one()

@@ -135,6 +135,33 @@ class TestStock(WorkOrderCommon):
             ["low", "low"],
         )
 
+    def test_single_line_read_and_edited_line_count_the_order_once(self):
+        order = self._part_order(4.0)
+        order.write(
+            {
+                "line_ids": [
+                    Command.create({"product_id": self.part.id, "product_uom_qty": 4})
+                ]
+            }
+        )
+        second_id = order.line_ids.filtered("product_id.is_storable")[1].id
+        self.env.invalidate_all()
+        # Read alone, the line still sees the other line of the same part.
+        self.assertEqual(
+            self.env["work.order.line"].browse(second_id).stock_status, "low"
+        )
+        # Edited in the form, a line replaces its saved values (not added to them).
+        order = self._part_order(3.0)
+        with Form(order) as form:
+            with form.line_ids.edit(0) as line:
+                line.product_uom_qty = 5.0
+                self.assertEqual(line.stock_status, "available")  # 10 - 5 >= 5
+                # The form's onchange pops the warning up.
+                with self.assertLogs("odoo.tests.form.onchange", "WARNING") as logs:
+                    line.product_uom_qty = 6.0
+                self.assertEqual(line.stock_status, "low")
+        self.assertIn("below the reorder minimum", logs.output[0])
+
     def test_no_status_for_services_consumables_sections_and_notes(self):
         order = self._create_order(
             line_ids=[
