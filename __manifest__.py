@@ -21,6 +21,7 @@
     ],
     "demo": [
         "demo/work_order_demo.xml",
+        "demo/work_order_stock_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

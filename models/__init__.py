@@ -4,4 +4,5 @@ from . import work_order_template
 from . import work_order_template_line
 from . import account_move
 from . import stock_picking
+from . import stock_move
 from . import sale_order
