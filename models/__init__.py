@@ -5,3 +5,4 @@ from . import work_order_template_line
 from . import account_move
 from . import stock_picking
 from . import sale_order
+from . import sale_order_line
