@@ -15,21 +15,24 @@ class SaleOrderLine(models.Model):
 
     @api.depends("work_order_line_ids.order_id.state")
     def _compute_qty_to_invoice(self):
-        super()._compute_qty_to_invoice()
+        result = super()._compute_qty_to_invoice()
         for line in self._filter_invoiced_by_work_order():
             line.qty_to_invoice = 0.0
+        return result
 
     @api.depends("work_order_line_ids.order_id.state")
     def _compute_untaxed_amount_to_invoice(self):
-        super()._compute_untaxed_amount_to_invoice()
+        result = super()._compute_untaxed_amount_to_invoice()
         for line in self._filter_invoiced_by_work_order():
             line.untaxed_amount_to_invoice = 0.0
+        return result
 
     @api.depends("work_order_line_ids.order_id.state")
     def _compute_amount_to_invoice(self):
-        super()._compute_amount_to_invoice()
+        result = super()._compute_amount_to_invoice()
         for line in self._filter_invoiced_by_work_order():
             line.amount_to_invoice = 0.0
+        return result
 
     def _filter_invoiced_by_work_order(self):
         return self.filtered(
