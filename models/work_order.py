@@ -660,10 +660,10 @@ class WorkOrder(models.Model):
     # ------------------------------------------------------------------
 
     def _check_can_invoice(self):
-        user = self.env.user
+        current_user = self.env.user
         if not (
-            user.has_group("work_order.group_work_order_manager")
-            or user.has_group("account.group_account_invoice")
+            current_user.has_group("work_order.group_work_order_manager")
+            or current_user.has_group("account.group_account_invoice")
         ):
             raise UserError(
                 _("Only work order managers and billing users can generate invoices.")
