@@ -17,6 +17,8 @@
         "wizard/work_order_hold_views.xml",
         "views/work_order_views.xml",
         "views/work_order_template_views.xml",
+        "views/account_move_views.xml",
+        "views/sale_order_views.xml",
         "views/work_order_menus.xml",
     ],
     "demo": [

@@ -6,3 +6,4 @@ from . import account_move
 from . import stock_picking
 from . import stock_move
 from . import sale_order
+from . import sale_order_line

@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
 
@@ -84,6 +84,15 @@ class WorkOrderLine(models.Model):
     )
     price_tax = fields.Float(string="Tax", compute="_compute_amount", store=True)
     price_total = fields.Monetary(string="Total", compute="_compute_amount", store=True)
+    sale_line_id = fields.Many2one(
+        "sale.order.line",
+        string="Quotation Line",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="The sale order line this line was copied from; its invoice line "
+        "counts as the invoice of that sale order line.",
+    )
     qty_on_hand = fields.Float(
         string="On Hand",
         compute="_compute_stock_status",
@@ -473,3 +482,27 @@ class WorkOrderLine(models.Model):
         orders._post_total_change_after_approval(old_totals)
         orders._sync_stock_pickings_while_editable()
         return result
+
+    def _prepare_invoice_line_values(self, sequence):
+        """The values of the customer invoice line that bills this line."""
+        self.ensure_one()
+        if self.display_type:
+            return {
+                "display_type": self.display_type,
+                "sequence": sequence,
+                "name": self.name,
+            }
+        vals = {
+            "display_type": "product",
+            "sequence": sequence,
+            "name": self.name,
+            "product_id": self.product_id.id,
+            "product_uom_id": self.product_uom_id.id,
+            "quantity": self.product_uom_qty,
+            "price_unit": self.price_unit,
+            "discount": self.discount,
+            "tax_ids": [Command.set(self.tax_ids.ids)],
+        }
+        if self.sale_line_id:
+            vals["sale_line_ids"] = [Command.link(self.sale_line_id.id)]
+        return vals

@@ -4,3 +4,4 @@ from . import test_lines_and_templates
 from . import test_access
 from . import test_backend_ui
 from . import test_stock
+from . import test_invoice
