@@ -948,10 +948,16 @@ class WorkOrder(models.Model):
     # delivery of a work order the user has just been allowed to change.
 
     def _get_stock_lines(self):
-        """Lines whose product is storable, with a positive quantity."""
+        """Lines whose product is storable, with a positive quantity.
+
+        A line copied from a sale order line that already has its own stock moves
+        (the sale order's delivery, made by sale_stock on confirmation) is left to
+        that delivery, so the same parts are never reserved twice.
+        """
         return self.line_ids.filtered(
             lambda line: not line.display_type
             and line.product_id.is_storable
+            and not line._is_delivered_by_sale_order()
             and float_compare(
                 line.product_uom_qty,
                 0.0,

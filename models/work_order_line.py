@@ -380,6 +380,11 @@ class WorkOrderLine(models.Model):
             quantities[picking.work_order_id.id, product.id] += qty
         return quantities
 
+    def _is_delivered_by_sale_order(self):
+        self.ensure_one()
+        sale_line = self.sale_line_id
+        return bool(sale_line and "move_ids" in sale_line._fields and sale_line.move_ids)
+
     @api.constrains("product_uom_qty", "price_unit", "discount")
     def _check_amounts(self):
         for line in self:

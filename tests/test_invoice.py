@@ -636,6 +636,16 @@ class TestSaleBridge(InvoiceCommon):
         self.assertEqual(sale_order.action_view_work_orders()["res_id"], work_order.id)
         self.assertEqual(work_order.action_view_sale_order()["res_id"], sale_order.id)
 
+    def test_parts_delivered_by_the_sale_order_are_not_reserved_twice(self):
+        sale_order = self._sale_order()
+        sale_moves = sale_order.order_line.move_ids
+        self.assertIn(self.part, sale_moves.product_id)
+        sale_order.action_create_work_order()
+        work_order = sale_order.work_order_ids
+        self.assertEqual(work_order.state, "approved")
+        self.assertFalse(work_order.picking_ids)
+        self.assertEqual(sale_order.order_line.move_ids, sale_moves)
+
     def test_title_is_the_customer_reference(self):
         sale_order = self._sale_order(client_order_ref="Pool pump, back garden")
         sale_order.action_create_work_order()
