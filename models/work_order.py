@@ -348,7 +348,11 @@ class WorkOrder(models.Model):
     def _compute_fiscal_position_id(self):
         cache = {}
         for order in self:
-            key = (order.company_id.id, order.partner_id.id, order.service_address_id.id)
+            key = (
+                order.company_id.id,
+                order.partner_id.id,
+                order.service_address_id.id,
+            )
             if key not in cache:
                 cache[key] = (
                     self.env["account.fiscal.position"]
@@ -494,7 +498,6 @@ class WorkOrder(models.Model):
             order.picking_count = counts.get(order._origin, 0)
 
     def _compute_access_url(self):
-        super()._compute_access_url()
         for order in self:
             order.access_url = f"/my/work-orders/{order.id}"
 
@@ -546,10 +549,7 @@ class WorkOrder(models.Model):
     def _unlink_except_not_draft(self):
         if any(order.state != "draft" for order in self):
             raise UserError(
-                _(
-                    "Only draft work orders can be deleted; cancel the others "
-                    "instead."
-                )
+                _("Only draft work orders can be deleted; cancel the others instead.")
             )
 
     # ------------------------------------------------------------------
@@ -672,7 +672,9 @@ class WorkOrder(models.Model):
     def action_start(self):
         self._check_transition("action_start")
         now = fields.Datetime.now()
-        self.write({"state": "in_progress", "date_started": now, "in_progress_since": now})
+        self.write(
+            {"state": "in_progress", "date_started": now, "in_progress_since": now}
+        )
 
     def action_hold(self):
         self._check_transition("action_hold")
@@ -700,8 +702,7 @@ class WorkOrder(models.Model):
                 }
             )
             order.message_post(
-                body=Markup("<p>%s</p><p>%s</p>")
-                % (_("Put on hold:"), reason.strip())
+                body=Markup("<p>%s</p><p>%s</p>") % (_("Put on hold:"), reason.strip())
             )
 
     def action_resume(self):

@@ -144,7 +144,8 @@ class WorkOrderLine(models.Model):
         for line in self:
             if not line.product_uom_id or (
                 line.product_id
-                and line.product_uom_id.category_id != line.product_id.uom_id.category_id
+                and line.product_uom_id.category_id
+                != line.product_id.uom_id.category_id
             ):
                 line.product_uom_id = line.product_id.uom_id
 
@@ -383,7 +384,9 @@ class WorkOrderLine(models.Model):
     def _is_delivered_by_sale_order(self):
         self.ensure_one()
         sale_line = self.sale_line_id
-        return bool(sale_line and "move_ids" in sale_line._fields and sale_line.move_ids)
+        return bool(
+            sale_line and "move_ids" in sale_line._fields and sale_line.move_ids
+        )
 
     @api.constrains("product_uom_qty", "price_unit", "discount")
     def _check_amounts(self):
@@ -394,12 +397,17 @@ class WorkOrderLine(models.Model):
                 )
             if line.price_unit < 0:
                 raise ValidationError(
-                    _("The unit price of “%(line)s” cannot be negative.", line=line.name)
+                    _(
+                        "The unit price of “%(line)s” cannot be negative.",
+                        line=line.name,
+                    )
                 )
             if not 0 <= line.discount <= 100:
                 raise ValidationError(
-                    _("The discount of “%(line)s” must be between 0 and 100%%.",
-                      line=line.name)
+                    _(
+                        "The discount of “%(line)s” must be between 0 and 100%%.",
+                        line=line.name,
+                    )
                 )
 
     @api.onchange("product_id", "product_uom_qty", "product_uom_id")

@@ -71,7 +71,9 @@ class WorkOrderCommon(TransactionCase):
                 "title": "Fix the pump",
                 "line_ids": [
                     Command.create({"product_id": cls.part.id, "product_uom_qty": 2}),
-                    Command.create({"product_id": cls.labour.id, "product_uom_qty": 1.5}),
+                    Command.create(
+                        {"product_id": cls.labour.id, "product_uom_qty": 1.5}
+                    ),
                 ],
             }
         )

@@ -25,7 +25,12 @@ class TestAccess(WorkOrderCommon):
         template = (
             self.env["work.order.template"]
             .with_user(self.manager)
-            .create({"name": "Allowed", "line_ids": [Command.create({"product_id": self.part.id})]})
+            .create(
+                {
+                    "name": "Allowed",
+                    "line_ids": [Command.create({"product_id": self.part.id})],
+                }
+            )
         )
         self.assertTrue(template.line_ids)
         order = self._create_order().with_user(self.manager)

@@ -20,7 +20,9 @@ class TestInstall(WorkOrderCommon):
 
     def test_menu_hidden_without_work_order_group(self):
         menu = self.env.ref("work_order.work_order_menu_root")
-        outsider = new_test_user(self.env, login="wo_outsider", groups="base.group_user")
+        outsider = new_test_user(
+            self.env, login="wo_outsider", groups="base.group_user"
+        )
         visible = self.env["ir.ui.menu"].with_user(outsider)._visible_menu_ids()
         self.assertNotIn(menu.id, visible)
         visible = self.env["ir.ui.menu"].with_user(self.technician)._visible_menu_ids()

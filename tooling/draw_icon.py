@@ -31,7 +31,9 @@ def main():
         colour = tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
         ImageDraw.Draw(gradient).line([(0, y), (S, y)], fill=colour + (255,))
     mask = Image.new("L", (S, S), 0)
-    ImageDraw.Draw(mask).rounded_rectangle(box(0, 0, 1, 1), radius=int(0.18 * S), fill=255)
+    ImageDraw.Draw(mask).rounded_rectangle(
+        box(0, 0, 1, 1), radius=int(0.18 * S), fill=255
+    )
     img.paste(gradient, (0, 0), mask)
     # clipboard
     draw.rounded_rectangle(
@@ -63,7 +65,9 @@ def main():
     wd.rounded_rectangle(box(0.47, 0.70, 0.93, 0.78), radius=int(0.04 * S), fill=grey)
     wd.ellipse(box(0.80, 0.63, 0.98, 0.85), fill=grey)
     wd.rectangle(box(0.89, 0.69, 0.99, 0.79), fill=(0, 0, 0, 0))
-    wrench = wrench.rotate(35, center=(int(0.72 * S), int(0.74 * S)), resample=Image.BICUBIC)
+    wrench = wrench.rotate(
+        35, center=(int(0.72 * S), int(0.74 * S)), resample=Image.BICUBIC
+    )
     img.alpha_composite(wrench)
     img = img.resize((SIZE, SIZE), Image.LANCZOS)
     target = Path(__file__).resolve().parent.parent / "static/description/icon.png"

@@ -6,8 +6,8 @@ Several paths give OUT-1.png, OUT-2.png... Needs `requests` and `websocket-clien
 """
 
 import base64
-import os
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -73,7 +73,9 @@ class Page:
 
     def call(self, method, **params):
         self.counter += 1
-        self.socket.send(json.dumps({"id": self.counter, "method": method, "params": params}))
+        self.socket.send(
+            json.dumps({"id": self.counter, "method": method, "params": params})
+        )
         while True:
             message = json.loads(self.socket.recv())
             if message.get("id") == self.counter:
@@ -99,7 +101,9 @@ def main():
                 page.call("Page.navigate", url=base_url + path)
                 time.sleep(6)
                 shot = page.call("Page.captureScreenshot", format="png")
-                target = out if len(paths) == 1 else out.replace(".png", f"-{index}.png")
+                target = (
+                    out if len(paths) == 1 else out.replace(".png", f"-{index}.png")
+                )
                 with open(target, "wb") as image:
                     image.write(base64.b64decode(shot["data"]))
                 print(target)
