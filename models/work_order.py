@@ -785,9 +785,7 @@ class WorkOrder(models.Model):
                 "default_res_ids": self.ids,
                 "default_composition_mode": "comment",
                 "default_template_id": template.id if template else False,
-                "default_email_layout_xmlid": (
-                    "mail.mail_notification_layout_with_responsible_signature"
-                ),
+                "default_email_layout_xmlid": "mail.mail_notification_layout",
                 "force_email": True,
                 "model_description": document,
                 SEND_CONTEXT_KEY: kind,
@@ -840,4 +838,9 @@ class WorkOrder(models.Model):
                 kwargs["notify_author"] = self.env.user.partner_id.id in (
                     kwargs.get("partner_ids") or []
                 )
+            # like sale: the customer follows the work order once it is sent
+            autofollow = self.env.context.get("mail_post_autofollow", True)
+            return super(
+                WorkOrder, self.with_context(mail_post_autofollow=autofollow)
+            ).message_post(**kwargs)
         return super().message_post(**kwargs)

@@ -76,6 +76,7 @@ class TestQuoteMail(WorkOrderCommon):
         self.assertEqual(message.message_type, "comment")
         self.assertEqual(message.author_id, self.technician.partner_id)
         self.assertIn(self.customer, message.partner_ids)
+        self.assertIn(self.customer, order.sudo().message_partner_ids)
         # e-mailed to the customer (the mail.mail itself is sent and auto-deleted)
         notification = message.sudo().notification_ids.filtered(
             lambda n: n.res_partner_id == self.customer
