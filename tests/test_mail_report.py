@@ -452,3 +452,45 @@ class TestAssignmentNotification(WorkOrderCommon):
                 ]
             )
         )
+
+
+@tagged("post_install", "-at_install")
+class TestCustomerLanguage(WorkOrderCommon):
+    """The quote mail and the customer document speak the customer's language."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("fr_FR")
+        cls.env["ir.module.module"]._load_module_terms(
+            ["work_order"], ["fr_FR"], overwrite=True
+        )
+        cls.customer.lang = "fr_FR"
+
+    def test_quote_mail_in_french(self):
+        action = self.order.action_send_quote()
+        self.assertEqual(action["context"]["model_description"], "Devis")
+        composer = Form(
+            self.env["mail.compose.message"].with_context(**action["context"])
+        ).save()
+        self.assertIn(f"Devis (Réf. {self.order.name})", composer.subject)
+        self.assertIn("Bonjour", str(composer.body))
+        self.assertIn("Consulter et approuver le devis", str(composer.body))
+        self.assertIn("access_token=", str(composer.body))
+
+    def test_customer_document_in_french(self):
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("work_order.action_report_work_order", self.order.ids)[0]
+            .decode()
+        )
+        self.assertIn("Devis n°", html)
+        self.assertIn("Prix unitaire", html)
+        self.assertNotIn("Unit Price", html)
+        self.order.write({"state": "approved"})
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("work_order.action_report_work_order", self.order.ids)[0]
+            .decode()
+        )
+        self.assertIn("Bon d'intervention n°", html.replace("&#39;", "'"))
