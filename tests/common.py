@@ -1,5 +1,5 @@
 from odoo import Command
-from odoo.tests import TransactionCase, new_test_user
+from odoo.tests import Form, TransactionCase, new_test_user
 
 
 class WorkOrderCommon(TransactionCase):
@@ -83,3 +83,14 @@ class WorkOrderCommon(TransactionCase):
         return cls.env["work.order"].create(
             {"partner_id": cls.customer.id, "title": "Another job", **vals}
         )
+
+    @staticmethod
+    def _send_composer(action, env):
+        """Fill the mail composer that ``action`` opens (as the dialog does, with
+        ``env``'s user) and click Send. Returns the composer."""
+        assert action["res_model"] == "mail.compose.message", action
+        composer = Form(
+            env["mail.compose.message"].with_context(**action["context"])
+        ).save()
+        composer.action_send_mail()
+        return composer

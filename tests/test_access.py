@@ -11,7 +11,7 @@ class TestAccess(WorkOrderCommon):
         WorkOrder = self.env["work.order"].with_user(self.technician)
         order = WorkOrder.create({"partner_id": self.customer.id, "title": "By tech"})
         order.write({"title": "Edited by tech"})
-        order.action_send_quote()
+        self._send_composer(order.action_send_quote(), order.env)
         self.assertEqual(order.state, "quoted")
         order.action_revise()
         with self.assertRaises(AccessError):

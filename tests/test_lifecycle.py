@@ -39,7 +39,10 @@ class TestLifecycle(WorkOrderCommon):
     def _run_action(self, order, action):
         """Call a button the way the form does, finishing its wizard if any."""
         result = getattr(order, action)()
-        if isinstance(result, dict) and result.get("res_model") == "work.order.schedule":
+        res_model = result.get("res_model") if isinstance(result, dict) else None
+        if res_model == "mail.compose.message":
+            self._send_composer(result, order.env)
+        elif res_model == "work.order.schedule":
             wizard = Form(
                 self.env["work.order.schedule"]
                 .with_user(self.manager)
@@ -47,7 +50,7 @@ class TestLifecycle(WorkOrderCommon):
             )
             wizard.scheduled_date = datetime(2030, 5, 4, 9, 0)
             wizard.save().action_confirm()
-        elif isinstance(result, dict) and result.get("res_model") == "work.order.hold":
+        elif res_model == "work.order.hold":
             wizard = Form(
                 self.env["work.order.hold"]
                 .with_user(self.manager)
@@ -145,7 +148,7 @@ class TestLifecycle(WorkOrderCommon):
         # Odoo tracks changes of records created in an earlier transaction only
         self.env.flush_all()
         self.env.cr.precommit.run()
-        order.action_send_quote()
+        self._send_composer(order.action_send_quote(), order.env)
         self.env.flush_all()
         self.env.cr.precommit.run()
         order.invalidate_recordset(["message_ids"])
@@ -223,7 +226,7 @@ class TestEditLock(WorkOrderCommon):
 
     def test_price_change_after_approval_is_flagged(self):
         order = self.order
-        order.action_send_quote()
+        self._send_composer(order.action_send_quote(), order.env)
         order.action_mark_approved()
         self.assertEqual(order.approved_amount, order.amount_total)
         self.assertFalse(order.approval_outdated)

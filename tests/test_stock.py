@@ -66,7 +66,7 @@ class TestStock(WorkOrderCommon):
         )
 
     def _approve(self, order):
-        order.action_send_quote()
+        self._send_composer(order.action_send_quote(), order.env)
         order.action_mark_approved()
 
     def _shortage_message(self, order):
@@ -334,7 +334,7 @@ class TestStock(WorkOrderCommon):
 
     def test_reservation_at_approved_then_schedule_keeps_one_picking(self):
         order = self._part_order(3.0)
-        order.action_send_quote()
+        self._send_composer(order.action_send_quote(), order.env)
         self.assertFalse(order.picking_ids, "nothing is reserved before approval")
         order.action_mark_approved()
         picking = order.picking_ids
@@ -426,7 +426,7 @@ class TestStock(WorkOrderCommon):
     def test_line_changes_before_approval_create_no_picking(self):
         order = self._part_order(3.0)
         order.line_ids[0].product_uom_qty = 4.0
-        order.action_send_quote()
+        self._send_composer(order.action_send_quote(), order.env)
         order.line_ids[0].product_uom_qty = 5.0
         self.assertFalse(order.picking_ids)
 
@@ -569,7 +569,7 @@ class TestStock(WorkOrderCommon):
         )
         self.assertEqual(order.line_ids.stock_status, "available")
         self.assertEqual(order.line_ids.qty_on_hand, 10.0)
-        order.action_send_quote()
+        self._send_composer(order.action_send_quote(), order.env)
         order.action_mark_approved()
         order._action_schedule(datetime(2030, 5, 4, 9, 0), self.technician)
         order.line_ids.product_uom_qty = 5.0
