@@ -1266,35 +1266,45 @@ class WorkOrder(models.Model):
         ).action_cancel()
 
     def _get_pick_list(self):
-        """The parts to take from stock: [(product, quantity, uom)].
+        """The goods to take to the job: [(product, quantity, uom)].
 
-        Once the delivery exists, the quantities reserved on its open moves
-        (what the technician can pick; nothing for a part not reserved) and,
-        after completion, the quantities delivered. Before approval, the
-        storable lines as entered.
+        Storable parts follow the delivery once it exists: the quantities
+        reserved on its open moves (nothing for a part not reserved) and, after
+        completion, the quantities delivered; before approval, the lines as
+        entered. Other goods (consumables, parts the sale order delivers) come
+        as entered on their lines.
         """
         self.ensure_one()
+        stock_lines = self._get_stock_lines()
+        other_goods = (
+            self.line_ids.filtered(
+                lambda line: not line.display_type and line.product_id.type == "consu"
+            )
+            - stock_lines
+        )
         # sudo: technicians print the work sheet without stock rights.
         moves = self.sudo().picking_ids.move_ids.filtered(lambda m: m.state != "cancel")
-        if not moves:
-            return [
-                (line.product_id, line.product_uom_qty, line.product_uom_id)
-                for line in self._get_stock_lines()
-            ]
-        pick_list = []
-        for move in moves.sorted(lambda m: (m.work_order_line_id.sequence, m.id)):
-            if float_is_zero(
-                move.quantity, precision_rounding=move.product_uom.rounding
-            ):
-                continue
-            pick_list.append(
+        if moves:
+            pick_list = [
                 (
                     move.product_id.with_env(self.env),
                     move.quantity,
                     move.product_uom.with_env(self.env),
                 )
-            )
-        return pick_list
+                for move in moves.sorted(lambda m: (m.work_order_line_id.sequence, m.id))
+                if not float_is_zero(
+                    move.quantity, precision_rounding=move.product_uom.rounding
+                )
+            ]
+        else:
+            pick_list = [
+                (line.product_id, line.product_uom_qty, line.product_uom_id)
+                for line in stock_lines
+            ]
+        return pick_list + [
+            (line.product_id, line.product_uom_qty, line.product_uom_id)
+            for line in other_goods
+        ]
 
     # ------------------------------------------------------------------
     # Quotes and updates by e-mail

@@ -470,7 +470,11 @@ class TestStock(WorkOrderCommon):
         self.assertEqual(self._on_hand(self.valve), 2.0)
         self.assertEqual(
             order._get_pick_list(),
-            [(self.part, 3.0, self.unit), (self.valve, 2.0, self.unit)],
+            [
+                (self.part, 3.0, self.unit),
+                (self.valve, 2.0, self.unit),
+                (self.chlorine, 1.0, self.unit),
+            ],
         )
 
     def test_hold_keeps_and_cancel_cancels_the_transfer(self):
@@ -605,18 +609,36 @@ class TestStock(WorkOrderCommon):
                 ]
             }
         )
-        # Before approval: the storable lines as entered.
+        # Before approval: the storable lines as entered; consumables as entered.
         self.assertEqual(
             order._get_pick_list(),
-            [(self.part, 3.0, self.unit), (self.valve, 6.0, self.unit)],
+            [
+                (self.part, 3.0, self.unit),
+                (self.valve, 6.0, self.unit),
+                (self.chlorine, 1.0, self.unit),
+            ],
         )
         self._approve(order)
         # Afterwards: what is reserved (4 valves of the 6).
         self.assertEqual(
             order._get_pick_list(),
-            [(self.part, 3.0, self.unit), (self.valve, 4.0, self.unit)],
+            [
+                (self.part, 3.0, self.unit),
+                (self.valve, 4.0, self.unit),
+                (self.chlorine, 1.0, self.unit),
+            ],
         )
         reserved = {
             (m.product_id, m.quantity, m.product_uom) for m in self._open_moves(order)
         }
-        self.assertEqual(set(order._get_pick_list()), reserved)
+        self.assertEqual(set(order._get_pick_list()[:2]), reserved)
+        # The technician's work sheet lists the same quantities.
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("work_order.action_report_work_sheet", order.ids)[0]
+            .decode()
+        )
+        pick_table = html[html.index('name="pick_list_table"') :]
+        pick_table = pick_table[: pick_table.index("</table>")]
+        self.assertRegex(pick_table, rf"(?s){self.valve.name}.*?4\.00")
+        self.assertNotRegex(pick_table, r"6\.00")
