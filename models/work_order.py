@@ -1291,7 +1291,9 @@ class WorkOrder(models.Model):
                     move.quantity,
                     move.product_uom.with_env(self.env),
                 )
-                for move in moves.sorted(lambda m: (m.work_order_line_id.sequence, m.id))
+                for move in moves.sorted(
+                    lambda m: (m.work_order_line_id.sequence, m.id)
+                )
                 if not float_is_zero(
                     move.quantity, precision_rounding=move.product_uom.rounding
                 )

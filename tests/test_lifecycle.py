@@ -46,7 +46,7 @@ class TestLifecycle(WorkOrderCommon):
             wizard = Form(
                 self.env["work.order.schedule"]
                 .with_user(self.manager)
-                .with_context(result["context"])
+                .with_context(**result["context"])
             )
             wizard.scheduled_date = datetime(2030, 5, 4, 9, 0)
             wizard.save().action_confirm()
@@ -54,7 +54,7 @@ class TestLifecycle(WorkOrderCommon):
             wizard = Form(
                 self.env["work.order.hold"]
                 .with_user(self.manager)
-                .with_context(result["context"])
+                .with_context(**result["context"])
             )
             wizard.reason = "Waiting for parts"
             wizard.save().action_confirm()
