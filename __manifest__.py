@@ -17,11 +17,17 @@
         "wizard/work_order_hold_views.xml",
         "views/work_order_views.xml",
         "views/work_order_template_views.xml",
+        "views/work_order_portal_templates.xml",
         "views/work_order_menus.xml",
     ],
     "demo": [
         "demo/work_order_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "work_order/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
     "application": True,
 }
