@@ -776,7 +776,8 @@ class WorkOrder(models.Model):
                 "SELECT id FROM %s WHERE id = %s FOR UPDATE NOWAIT",
                 SQL.identifier(self._table),
                 self.id,
-            )
+            ),
+            log_exceptions=False,  # a busy row is expected, not an error
         )
         self.invalidate_recordset()
 

@@ -243,6 +243,13 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
         )
         ids, __ = self._list_ids("?sortby=priority")
         self.assertEqual(ids[0], urgent.id)
+        later = self._create_order(
+            title="Later visit", service_address_id=self.customer.id
+        )
+        later.scheduled_date = "2030-06-01 09:00:00"
+        urgent.scheduled_date = "2030-05-01 09:00:00"
+        ids, __ = self._list_ids("?sortby=scheduled_date")
+        self.assertEqual(ids, [urgent.id, later.id, self.order.id])
 
         ids, __ = self._list_ids(f"?search={quote(self.order.name)}&search_in=name")
         self.assertEqual(
@@ -273,6 +280,43 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
         self.assertEqual(len(first), 1)
         self.assertEqual(len(second), 1)
         self.assertNotEqual(first, second)
+
+    def _count_queries(self, url):
+        self.url_open(url)  # warm the caches
+        start = self.cr.sql_log_count
+        self.assertEqual(self.url_open(url).status_code, 200)
+        return self.cr.sql_log_count - start
+
+    def test_list_and_detail_query_counts_are_flat(self):
+        # A neighbour, so that the detail page's previous/next links (from the
+        # list's history in the session) cost the same in both measures.
+        self._create_order(title="Neighbour")
+        self.authenticate("wo_portal", "wo_portal")
+        list_few = self._count_queries("/my/work-orders")
+        detail_few = self._count_queries(self._url())
+        for state in ("quoted", "approved", "scheduled", "completed", "rejected"):
+            order = self._create_order(
+                title=f"Bulk {state}",
+                user_id=self.technician.id,
+                line_ids=[
+                    Command.create({"product_id": self.part.id}),
+                    Command.create({"product_id": self.labour.id}),
+                ],
+            )
+            order.write({"state": state})
+        self.order.write(
+            {
+                "line_ids": [
+                    Command.create({"display_type": "line_section", "name": "More"})
+                ]
+                + [
+                    Command.create({"product_id": self.part.id, "discount": 5})
+                    for __ in range(6)
+                ]
+            }
+        )
+        self.assertEqual(self._count_queries("/my/work-orders"), list_few)
+        self.assertEqual(self._count_queries(self._url()), detail_few)
 
     def test_list_needs_login(self):
         self.authenticate(None, None)
@@ -370,6 +414,13 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
                     Command.create(
                         {"display_type": "line_note", "name": "Bring the ladder"}
                     ),
+                    Command.create(
+                        {
+                            "product_id": self.labour.id,
+                            "discount": 12.5,
+                            "name": "Promo",
+                        }
+                    ),
                 ],
             }
         )
@@ -410,6 +461,8 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
             "Pump room",
             "Bring the ladder",
             "WO Tax 15%",
+            "12.5%",
+            "Subtotal",
         ):
             self.assertIn(expected, text)
         self.assertTrue(tree.xpath("//*[contains(@class, 'o_work_order_sign_button')]"))
@@ -826,6 +879,14 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
         self.assertEqual(action["url"], order.get_portal_url())
         self.assertIn(order.access_token, action["url"])
 
+    def test_back_office_portal_panel_tour(self):
+        self.order.portal_last_viewed = fields.Datetime.now()
+        self.start_tour(
+            f"/odoo/work.order/{self.order.id}",
+            "work_order_backend_portal_panel",
+            login="wo_tech",
+        )
+
     # ------------------------------------------------------------------
     # Browser
     # ------------------------------------------------------------------
@@ -907,7 +968,6 @@ class TestWorkOrderPortalConcurrency(TransactionCase):
             ).product_tmpl_id.unlink()
             env["res.partner"].browse(self.fixture_ids["partner"]).unlink()
 
-    @mute_logger("odoo.service.model", "odoo.sql_db")
     def test_ten_concurrent_approvals(self):
         attempts = 10
         barrier = threading.Barrier(attempts)
