@@ -275,8 +275,10 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
         self.assertEqual(ids, [])
 
         with patch.object(CustomerPortal, "_items_per_page", 1):
-            first, __ = self._list_ids()
+            first, tree = self._list_ids()
             second, __ = self._list_ids("/page/2")
+        pages = tree.xpath("//div[contains(@class, 'o_portal_pager')]//a/@href")
+        self.assertIn("/my/work-orders/page/2?filterby=all&sortby=newest", pages)
         self.assertEqual(len(first), 1)
         self.assertEqual(len(second), 1)
         self.assertNotEqual(first, second)
