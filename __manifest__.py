@@ -23,6 +23,7 @@
         "views/work_order_template_views.xml",
         "views/account_move_views.xml",
         "views/sale_order_views.xml",
+        "views/work_order_portal_templates.xml",
         "views/work_order_menus.xml",
     ],
     "demo": [
@@ -34,7 +35,7 @@
             "work_order/static/src/views/*",
         ],
         "web.assets_tests": [
-            "work_order/static/tests/tours/*",
+            "work_order/static/tests/tours/**/*",
         ],
     },
     "installable": True,

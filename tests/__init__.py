@@ -6,3 +6,4 @@ from . import test_backend_ui
 from . import test_stock
 from . import test_invoice
 from . import test_mail_report
+from . import test_portal

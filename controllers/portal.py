@@ -1,0 +1,332 @@
+from urllib.parse import urlencode
+
+from odoo import _, http
+from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.http import request
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+ACTIVE_STATES = ("approved", "scheduled", "in_progress", "on_hold")
+DONE_STATES = ("completed", "invoiced", "cancelled", "rejected")
+REPORT_REF = "work_order.action_report_work_order"
+
+
+class WorkOrderPortal(CustomerPortal):
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+
+    @staticmethod
+    def _sanitize_work_order_token(token):
+        """An access token is an ASCII string; anything else counts as absent."""
+        return token if isinstance(token, str) and token.isascii() else None
+
+    def _get_work_order_author(self, order_sudo):
+        """The partner a portal decision is recorded for."""
+        if request.env.user._is_public():
+            return order_sudo.partner_id
+        return request.env.user.partner_id
+
+    def _prepare_work_orders_domain(self, partner):
+        return [("commercial_partner_id", "=", partner.commercial_partner_id.id)]
+
+    def _get_work_order_tabs(self):
+        """The list tabs: a label and the states each tab shows (None: all)."""
+        filters = {
+            "all": {"label": _("All"), "states": None},
+            "needs_action": {"label": _("Needs action"), "states": ("quoted",)},
+            "active": {"label": _("Active"), "states": ACTIVE_STATES},
+            "done": {"label": _("Done"), "states": DONE_STATES},
+        }
+        for tab in filters.values():
+            tab["domain"] = [("state", "in", tab["states"])] if tab["states"] else []
+        return filters
+
+    def _get_work_order_searchbar_sortings(self):
+        return {
+            "newest": {"label": _("Newest"), "order": "id desc"},
+            "oldest": {"label": _("Oldest"), "order": "id asc"},
+            "priority": {"label": _("Priority"), "order": "priority desc, id desc"},
+            "scheduled_date": {
+                "label": _("Scheduled Date"),
+                "order": "scheduled_date asc nulls last, id desc",
+            },
+        }
+
+    def _get_work_order_searchbar_inputs(self):
+        return {
+            "all": {"input": "all", "label": _("Search in All")},
+            "name": {"input": "name", "label": _("Search in Number")},
+            "title": {"input": "title", "label": _("Search in Title")},
+            "address": {"input": "address", "label": _("Search in Address")},
+        }
+
+    def _get_work_order_search_domain(self, search_in, search):
+        by_field = {
+            "name": [("name", "ilike", search)],
+            "title": [("title", "ilike", search)],
+            "address": [
+                "|",
+                "|",
+                "|",
+                ("service_address_id.street", "ilike", search),
+                ("service_address_id.street2", "ilike", search),
+                ("service_address_id.city", "ilike", search),
+                ("service_address_id.zip", "ilike", search),
+            ],
+        }
+        if search_in in by_field:
+            return by_field[search_in]
+        return ["|", "|"] + by_field["name"] + by_field["title"] + by_field["address"]
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "work_order_count" in counters:
+            WorkOrder = request.env["work.order"]
+            values["work_order_count"] = (
+                WorkOrder.search_count(
+                    self._prepare_work_orders_domain(request.env.user.partner_id)
+                )
+                if WorkOrder.has_access("read")
+                else 0
+            )
+        return values
+
+    def _prepare_work_orders_portal_values(
+        self, page=1, sortby=None, filterby=None, search=None, search_in=None
+    ):
+        WorkOrder = request.env["work.order"]
+        work_order_tabs = self._get_work_order_tabs()
+        searchbar_sortings = self._get_work_order_searchbar_sortings()
+        searchbar_inputs = self._get_work_order_searchbar_inputs()
+        if filterby not in work_order_tabs:
+            filterby = "all"
+        if sortby not in searchbar_sortings:
+            sortby = "newest"
+        if search_in not in searchbar_inputs:
+            search_in = "all"
+        search = search.strip() if isinstance(search, str) else ""
+
+        domain = self._prepare_work_orders_domain(request.env.user.partner_id)
+        if search:
+            domain += self._get_work_order_search_domain(search_in, search)
+        # One query for the count of every tab.
+        state_counts = dict(WorkOrder._read_group(domain, ["state"], ["__count"]))
+        tab_counts = {
+            key: sum(
+                count
+                for state, count in state_counts.items()
+                if tab["states"] is None or state in tab["states"]
+            )
+            for key, tab in work_order_tabs.items()
+        }
+        url_args = {"filterby": filterby, "sortby": sortby}
+        if search:
+            url_args.update(search=search, search_in=search_in)
+        pager = portal_pager(
+            url="/my/work-orders",
+            total=tab_counts[filterby],
+            page=page,
+            step=self._items_per_page,
+            url_args=url_args,
+        )
+        orders = WorkOrder.search(
+            domain + work_order_tabs[filterby]["domain"],
+            order=searchbar_sortings[sortby]["order"],
+            limit=self._items_per_page,
+            offset=pager["offset"],
+        )
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                # Sudo only on the records the visitor's own search returned.
+                "work_orders": orders.sudo(),
+                "page_name": "work_order",
+                "default_url": "/my/work-orders",
+                "pager": pager,
+                "work_order_tabs": work_order_tabs,
+                "filterby": filterby,
+                "searchbar_sortings": searchbar_sortings,
+                "sortby": sortby,
+                "searchbar_inputs": searchbar_inputs,
+                "search_in": search_in,
+                "search": search,
+                "tab_counts": tab_counts,
+                "total_count": sum(state_counts.values()),
+            }
+        )
+        return values
+
+    def _prepare_work_order_page_values(self, order_sudo, access_token, **kwargs):
+        values = {
+            "work_order": order_sudo,
+            "message": kwargs.get("message"),
+            "error": kwargs.get("error"),
+            "report_type": "html",
+            "res_company": order_sudo.company_id,
+            "backend_url": f"/odoo/work.order/{order_sudo.id}",
+            "page_name": "work_order",
+        }
+        return self._get_page_view_values(
+            order_sudo, access_token, values, "my_work_orders_history", False
+        )
+
+    # ------------------------------------------------------------------
+    # Routes
+    # ------------------------------------------------------------------
+
+    @http.route(
+        ["/my/work-orders", "/my/work-orders/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+        readonly=True,
+    )
+    def portal_my_work_orders(
+        self, page=1, sortby=None, filterby=None, search=None, search_in=None, **kw
+    ):
+        values = self._prepare_work_orders_portal_values(
+            page=page,
+            sortby=sortby,
+            filterby=filterby,
+            search=search,
+            search_in=search_in,
+        )
+        request.session["my_work_orders_history"] = values["work_orders"].ids[:100]
+        return request.render("work_order.portal_my_work_orders", values)
+
+    @http.route(
+        "/portal/work-orders",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+        readonly=True,
+    )
+    def portal_work_orders_redirect(self, **kw):
+        query = urlencode(list(request.httprequest.args.items(multi=True)))
+        return request.redirect("/my/work-orders" + (f"?{query}" if query else ""))
+
+    # Not read-only: a customer's visit stamps `portal_last_viewed`.
+    @http.route(
+        "/my/work-orders/<int:order_id>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+    )
+    def portal_work_order_page(
+        self,
+        order_id,
+        report_type=None,
+        access_token=None,
+        message=None,
+        error=None,
+        download=False,
+        **kw,
+    ):
+        token = self._sanitize_work_order_token(access_token)
+        try:
+            order_sudo = self._document_check_access("work.order", order_id, token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+
+        if report_type in ("html", "pdf", "text"):
+            return self._show_report(
+                model=order_sudo,
+                report_type=report_type,
+                report_ref=REPORT_REF,
+                download=download,
+            )
+
+        if request.env.user.share:
+            order_sudo._portal_mark_viewed()
+        values = self._prepare_work_order_page_values(
+            order_sudo, token, message=message, error=error
+        )
+        return request.render("work_order.portal_work_order_page", values)
+
+    @http.route(
+        "/my/work-orders/<int:order_id>/approve",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_work_order_approve(self, order_id, access_token=None, **kw):
+        token = self._sanitize_work_order_token(access_token)
+        try:
+            order_sudo = self._document_check_access("work.order", order_id, token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        try:
+            with request.env.cr.savepoint():
+                order_sudo._action_portal_approve(
+                    author=self._get_work_order_author(order_sudo)
+                )
+        except UserError:
+            return request.redirect(
+                order_sudo.get_portal_url(query_string="&error=refused")
+            )
+        return request.redirect(
+            order_sudo.get_portal_url(query_string="&message=approved")
+        )
+
+    @http.route(
+        "/my/work-orders/<int:order_id>/decline",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_work_order_decline(
+        self, order_id, access_token=None, decline_reason=None, **kw
+    ):
+        token = self._sanitize_work_order_token(access_token)
+        try:
+            order_sudo = self._document_check_access("work.order", order_id, token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        try:
+            with request.env.cr.savepoint():
+                order_sudo._action_portal_decline(
+                    decline_reason, author=self._get_work_order_author(order_sudo)
+                )
+        except UserError:
+            return request.redirect(
+                order_sudo.get_portal_url(query_string="&error=refused")
+            )
+        return request.redirect(
+            order_sudo.get_portal_url(query_string="&message=declined")
+        )
+
+    @http.route(
+        "/my/work-orders/<int:order_id>/sign",
+        type="json",
+        auth="public",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_work_order_sign(
+        self, order_id, access_token=None, name=None, signature=None, **kw
+    ):
+        # The signature widget sends the token in the query string.
+        if access_token is None:
+            access_token = request.httprequest.args.get("access_token")
+        token = self._sanitize_work_order_token(access_token)
+        try:
+            order_sudo = self._document_check_access("work.order", order_id, token)
+        except (AccessError, MissingError):
+            return {"error": _("This work order is not available.")}
+        try:
+            with request.env.cr.savepoint():
+                order_sudo._action_portal_sign(
+                    name, signature, author=self._get_work_order_author(order_sudo)
+                )
+        except UserError as e:
+            return {"error": str(e)}
+        return {
+            "force_refresh": True,
+            "redirect_url": order_sudo.get_portal_url(query_string="&message=signed"),
+        }
