@@ -375,6 +375,21 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
         res = self.url_open(url, allow_redirects=False)
         self.assertEqual(res.status_code, 200, "internal user")
 
+    @mute_logger("odoo.addons.base.models.ir_actions_report")
+    def test_pdf_download(self):
+        self.authenticate(None, None)
+        url = f"{self._url()}?access_token={self.token}&report_type=pdf&download=true"
+        res = self.url_open(url, allow_redirects=False)
+        self.assertEqual(res.status_code, 200)
+        self.assertEqual(res.headers["Content-Type"], "application/pdf")
+        self.assertIn("Quote", res.headers["Content-Disposition"])
+        # in test mode Odoo serves the report's HTML instead of running
+        # wkhtmltopdf (TestPdf renders real PDFs)
+        self.assertIn(self.order.name, res.text)
+        # the same download with a wrong token is refused like the page
+        res = self.url_open(url.replace(self.token, "x"), allow_redirects=False)
+        self._assert_redirect_home(res, "wrong token, pdf")
+
     def test_detail_bad_tokens_and_ids(self):
         self.authenticate(None, None)
         for label, token in self._bad_tokens():
