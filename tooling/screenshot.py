@@ -1,7 +1,7 @@
 """Take screenshots of a running Odoo with headless Chromium (for the README).
 
 Usage: python tooling/screenshot.py BASE_URL LOGIN PASSWORD OUT.png PATH [PATH...]
-Several paths give OUT-1.png, OUT-2.png... Needs `requests` and `websocket-client`
+Several paths give OUT-1.png, OUT-2.png... LOGIN - browses as a public visitor. Needs `requests` and `websocket-client`
 (both in Odoo's virtual environment) and a Chromium binary on the PATH.
 """
 
@@ -84,19 +84,23 @@ class Page:
 
 def main():
     base_url, user, password, out, *paths = sys.argv[1:]
-    session_id = login(base_url, user, password, os.environ.get("DB"))
+    # LOGIN "-" browses as a public visitor (e.g. a portal page with its token)
+    session_id = (
+        None if user == "-" else login(base_url, user, password, os.environ.get("DB"))
+    )
     port = 9333
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         browser = start_browser(port, profile)
         try:
             page = Page(page_socket(port))
-            page.call(
-                "Network.setCookie",
-                name="session_id",
-                value=session_id,
-                domain=urlparse(base_url).hostname,
-                path="/",
-            )
+            if session_id:
+                page.call(
+                    "Network.setCookie",
+                    name="session_id",
+                    value=session_id,
+                    domain=urlparse(base_url).hostname,
+                    path="/",
+                )
             for index, path in enumerate(paths, start=1):
                 page.call("Page.navigate", url=base_url + path)
                 time.sleep(6)
