@@ -255,22 +255,11 @@ class WorkOrderPortal(CustomerPortal):
         website=True,
     )
     def portal_work_order_approve(self, order_id, access_token=None, **kw):
-        token = self._sanitize_work_order_token(access_token)
-        try:
-            order_sudo = self._document_check_access("work.order", order_id, token)
-        except (AccessError, MissingError):
-            return request.redirect("/my")
-        try:
-            with request.env.cr.savepoint():
-                order_sudo._action_portal_approve(
-                    author=self._get_work_order_author(order_sudo)
-                )
-        except UserError:
-            return request.redirect(
-                order_sudo.get_portal_url(query_string="&error=refused")
-            )
-        return request.redirect(
-            order_sudo.get_portal_url(query_string="&message=approved")
+        return self._portal_work_order_decide(
+            order_id,
+            access_token,
+            lambda order, author: order._action_portal_approve(author=author),
+            "approved",
         )
 
     @http.route(
@@ -283,6 +272,21 @@ class WorkOrderPortal(CustomerPortal):
     def portal_work_order_decline(
         self, order_id, access_token=None, decline_reason=None, **kw
     ):
+        return self._portal_work_order_decide(
+            order_id,
+            access_token,
+            lambda order, author: order._action_portal_decline(
+                decline_reason, author=author
+            ),
+            "declined",
+        )
+
+    def _portal_work_order_decide(self, order_id, access_token, decide, outcome):
+        """Check access, run one model method, then go back to the work order.
+
+        ``decide(order_sudo, author)`` runs in a savepoint, so a refusal leaves
+        nothing behind; the page then shows why.
+        """
         token = self._sanitize_work_order_token(access_token)
         try:
             order_sudo = self._document_check_access("work.order", order_id, token)
@@ -290,15 +294,13 @@ class WorkOrderPortal(CustomerPortal):
             return request.redirect("/my")
         try:
             with request.env.cr.savepoint():
-                order_sudo._action_portal_decline(
-                    decline_reason, author=self._get_work_order_author(order_sudo)
-                )
+                decide(order_sudo, self._get_work_order_author(order_sudo))
         except UserError:
             return request.redirect(
                 order_sudo.get_portal_url(query_string="&error=refused")
             )
         return request.redirect(
-            order_sudo.get_portal_url(query_string="&message=declined")
+            order_sudo.get_portal_url(query_string=f"&message={outcome}")
         )
 
     @http.route(
