@@ -881,22 +881,27 @@ class WorkOrder(models.Model):
                 _("Only work order managers and billing users can generate invoices.")
             )
 
-    def _lock_for_invoicing(self):
-        """Lock the work order rows until the end of the transaction.
+    def _lock_rows(self, nowait=False):
+        """Lock the work order rows until the end of the transaction, then
+        read them afresh.
 
-        A second transaction invoicing the same work order (double click, two
-        users, a retried request) waits here; once the first one commits, it gets
-        a serialization failure, Odoo retries it, and the retry sees the order
-        Invoiced. The state and the invoices are re-read inside the lock.
+        Guards decisions that must happen once (invoicing, the customer's
+        approval): a second transaction on the same work order (double click,
+        two users, a retried request) waits for the lock, or with ``nowait``
+        fails at once with ``LockNotAvailable``. Once the first one commits,
+        the second gets a serialization failure, Odoo retries it, and the retry
+        sees the new state.
         """
         self.env.cr.execute(
             SQL(
-                "SELECT id FROM %s WHERE id IN %s ORDER BY id FOR UPDATE",
+                "SELECT id FROM %s WHERE id IN %s ORDER BY id FOR UPDATE%s",
                 SQL.identifier(self._table),
                 tuple(self.ids),
-            )
+                SQL(" NOWAIT") if nowait else SQL(),
+            ),
+            log_exceptions=not nowait,  # with nowait, a busy row is expected
         )
-        self.invalidate_recordset(["state", "invoice_ids"])
+        self.invalidate_recordset()
 
     def _check_invoiceable(self):
         for order in self:
@@ -930,7 +935,7 @@ class WorkOrder(models.Model):
         orders = self.browse(dict.fromkeys(self.ids))
         if not orders:
             return self.env["account.move"]
-        orders._lock_for_invoicing()
+        orders._lock_rows()
         orders._check_transition("action_create_invoice")
         orders._check_invoiceable()
         move_model = self.env["account.move"]
@@ -1515,25 +1520,6 @@ class WorkOrder(models.Model):
         photos.filtered(lambda photo: not photo.access_token).generate_access_token()
         return photos
 
-    def _lock_for_portal(self):
-        """Lock the work order row for this transaction, then read it afresh.
-
-        While another request holds the lock, this raises ``LockNotAvailable``; if
-        another request changed the row since this transaction began, PostgreSQL
-        raises a serialization failure. Odoo retries the request in both cases, and
-        the retry sees the committed state, so only one decision goes through.
-        """
-        self.ensure_one()
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM %s WHERE id = %s FOR UPDATE NOWAIT",
-                SQL.identifier(self._table),
-                self.id,
-            ),
-            log_exceptions=False,  # a busy row is expected, not an error
-        )
-        self.invalidate_recordset()
-
     def _check_portal_decision_open(self):
         self.ensure_one()
         if not self._has_to_be_approved():
@@ -1608,7 +1594,7 @@ class WorkOrder(models.Model):
     def _action_portal_approve(self, author=None):
         """The customer approves the quote in the portal, without signing."""
         self.ensure_one()
-        self._lock_for_portal()
+        self._lock_rows(nowait=True)
         self._check_portal_decision_open()
         self._action_approve()
         author = author or self.partner_id
@@ -1627,7 +1613,7 @@ class WorkOrder(models.Model):
         self.ensure_one()
         name = self._check_portal_signer_name(name)
         signature = self._check_portal_signature(signature)
-        self._lock_for_portal()
+        self._lock_rows(nowait=True)
         self._check_portal_decision_open()
         self.write(
             {
@@ -1661,7 +1647,7 @@ class WorkOrder(models.Model):
                     max=DECLINE_REASON_MAX_LENGTH,
                 )
             )
-        self._lock_for_portal()
+        self._lock_rows(nowait=True)
         self._check_portal_decision_open()
         self.write(
             {
