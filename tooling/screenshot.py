@@ -1,8 +1,9 @@
 """Take screenshots of a running Odoo with headless Chromium (for the README).
 
 Usage: python tooling/screenshot.py BASE_URL LOGIN PASSWORD OUT.png PATH [PATH...]
-Several paths give OUT-1.png, OUT-2.png... LOGIN - browses as a public visitor. Needs `requests` and `websocket-client`
-(both in Odoo's virtual environment) and a Chromium binary on the PATH.
+Several paths give OUT-1.png, OUT-2.png...; LOGIN - browses as a public
+visitor. Needs `requests` and `websocket-client` (both in Odoo's virtual
+environment) and a Chromium binary on the PATH.
 """
 
 import base64
