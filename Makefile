@@ -18,3 +18,6 @@ test: lint ## Lint, then install the addon in a fresh database and run its tests
 
 lint: ## ruff, pylint-odoo and the OCA checks
 	@bash tooling/lint.sh
+
+benchmark: ## Performance benchmark beside sale.order (ARGS="--scale 0.05")
+	@bash tooling/benchmark.sh $(ARGS)
