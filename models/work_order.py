@@ -2,13 +2,15 @@ import base64
 import binascii
 import struct
 from collections import defaultdict
+from datetime import timedelta
 
 from markupsafe import Markup
 from PIL import Image
+from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, float_compare, float_is_zero
+from odoo.tools import SQL, create_index, float_compare, float_is_zero
 from odoo.tools.image import binary_to_image
 from odoo.tools.mimetypes import guess_mimetype
 
@@ -101,6 +103,8 @@ SIGNATURE_MAX_BYTES = 512 * 1024
 SIGNATURE_MAX_SIDE = 4096
 SIGNER_NAME_MAX_LENGTH = 128
 DECLINE_REASON_MAX_LENGTH = 2000
+# A customer's visits are stamped at most this often (see _portal_mark_viewed).
+PORTAL_VIEW_STAMP_INTERVAL = timedelta(minutes=5)
 PORTAL_PHOTO_MIMETYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
@@ -147,6 +151,7 @@ class WorkOrder(models.Model):
         readonly=False,
         precompute=True,
         check_company=True,
+        index="btree_not_null",
         help="The property where the work is done.",
     )
     description = fields.Html(
@@ -324,6 +329,15 @@ class WorkOrder(models.Model):
         compute="_compute_send_history_ids",
         help="Quotes, resent quotes and updates sent to the customer, newest first.",
     )
+
+    def init(self):
+        # the list's default order, so a search page stops after its rows
+        create_index(
+            self.env.cr,
+            "work_order_priority_id_idx",
+            self._table,
+            ["priority DESC", "id DESC"],
+        )
 
     @api.depends("template_id")
     def _compute_title(self):
@@ -1485,9 +1499,25 @@ class WorkOrder(models.Model):
         return self.state == "quoted"
 
     def _portal_mark_viewed(self):
-        """Stamp a customer's visit of the portal page."""
+        """Stamp a customer's visit of the portal page.
+
+        At most every few minutes, and never at the cost of the page: when
+        another request holds or has just changed the row (several visitors at
+        once), this visit is not stamped, rather than making Odoo retry the
+        whole request.
+        """
         self.ensure_one()
-        self.write({"portal_last_viewed": fields.Datetime.now()})
+        now = fields.Datetime.now()
+        last = self.portal_last_viewed
+        if last and now - last < PORTAL_VIEW_STAMP_INTERVAL:
+            return
+        try:
+            with self.env.cr.savepoint():
+                self._lock_rows(nowait=True)
+                self.write({"portal_last_viewed": now})
+                self.flush_recordset(["portal_last_viewed"])
+        except (LockNotAvailable, SerializationFailure):
+            self.invalidate_recordset(["portal_last_viewed"])
 
     def _get_portal_photos(self):
         """Image attachments of the work order the customer may see.

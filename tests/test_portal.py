@@ -3,11 +3,14 @@ import io
 import json
 import os
 import threading
+from datetime import datetime, timedelta
 from unittest.mock import patch
 from urllib.parse import parse_qs, quote, urlsplit
 
+from freezegun import freeze_time
 from lxml import html
 from PIL import Image
+from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import SUPERUSER_ID, Command, api, fields, http
 from odoo.exceptions import AccessError, UserError
@@ -940,6 +943,28 @@ class TestWorkOrderPortalModel(WorkOrderCommon):
             order._action_portal_approve()
         self.assertEqual(order.state, "rejected")
         self.assertFalse(order.approved_amount)
+
+    def test_visit_stamp_is_throttled(self):
+        order = self.order
+        start = datetime(2030, 6, 1, 10, 0)
+        with freeze_time(start):
+            order._portal_mark_viewed()
+        self.assertEqual(order.portal_last_viewed, start)
+        with freeze_time(start + timedelta(minutes=2)):
+            order._portal_mark_viewed()
+        self.assertEqual(order.portal_last_viewed, start, "a minute-fresh stamp stays")
+        later = start + timedelta(minutes=6)
+        with freeze_time(later):
+            order._portal_mark_viewed()
+        self.assertEqual(order.portal_last_viewed, later)
+
+    def test_busy_row_skips_the_stamp_not_the_page(self):
+        order = self.order
+        for error in (LockNotAvailable, SerializationFailure):
+            with self.subTest(error=error.__name__):
+                with patch.object(type(order), "_lock_rows", side_effect=error()):
+                    order._portal_mark_viewed()  # no exception: the page is served
+                self.assertFalse(order.portal_last_viewed)
 
 
 @tagged("post_install", "-at_install")
