@@ -1582,9 +1582,8 @@ def serve_odoo(odoo_src, argv):
 
     The prefork master starts ``sys.argv[0] gevent`` for the websocket (bus)
     service. The benchmark's HTTP client runs no JavaScript and never opens a
-    websocket, so that process is an idle placeholder here; it also keeps a
-    broken gevent install (it crashes at start and the master restarts it every
-    second) from eating the CPU the measured workers need.
+    websocket, so that process is an idle placeholder here, leaving the CPU to
+    the measured workers.
     """
     if argv[:1] == ["gevent"]:
         parent = os.getppid()
