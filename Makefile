@@ -2,12 +2,12 @@
 # Everything heavy (Odoo source, virtualenv, PostgreSQL cluster, databases'
 # files) lives in a cache outside the repository; see README.md.
 .DEFAULT_GOAL := help
-.PHONY: help run test lint
+.PHONY: help run test lint benchmark
 
 help: ## List the targets
 	@echo "Targets:"
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | \
-		awk 'BEGIN {FS = ":.*## "} {printf "  make %-6s %s\n", $$1, $$2}'
+		awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "Variables: ODOO_SRC, WORK_ORDER_CACHE, PORT, DB, TEST_TAGS, PGHOST, PGPORT, PGUSER"
 
 run: ## Serve the addon with demo data at http://localhost:8069 (PORT=...), admin / admin

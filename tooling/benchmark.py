@@ -638,7 +638,9 @@ class Dataset:
             "commercial_partner_id": self.partner_expr(),
             "service_address_id": self.partner_expr(),
             "state": state,
-            "priority": "(ARRAY['0','1','1','1','2','3'])[1 + mod(g, 6)]",
+            # hashed, so that priority does not follow the customer (g % customers)
+            "priority": "(ARRAY['0','1','1','1','2','3'])"
+            "[1 + mod(abs(hashint4(g)), 6)]",
             "user_id": f"CASE WHEN {slot} >= 5 THEN %(admin)s END",
             "create_date": created,
             "write_date": created,
