@@ -1,4 +1,10 @@
-from odoo import Command
+import threading
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.exceptions import UserError
+from odoo.modules.registry import Registry
+from odoo.service.model import retrying
 from odoo.tests import Form, TransactionCase, new_test_user
 
 
@@ -94,3 +100,84 @@ class WorkOrderCommon(TransactionCase):
         ).save()
         composer.action_send_mail()
         return composer
+
+
+class ConcurrentWorkOrderCase(TransactionCase):
+    """Real, separate database transactions racing on one work order.
+
+    The test cursor never commits, so other connections cannot see its records:
+    like Odoo's own concurrency tests, the fixtures are committed through cursors
+    of their own and deleted afterwards.
+    """
+
+    def _commit_work_order(self, state, **vals):
+        """Commit a customer, a service product and a work order in ``state``."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            customer = env["res.partner"].create({"name": "WO Concurrency Customer"})
+            product = env["product.product"].create(
+                {"name": "WO Concurrency Labour", "type": "service", "list_price": 80}
+            )
+            order = env["work.order"].create(
+                {
+                    "partner_id": customer.id,
+                    "title": "Decided by ten users at once",
+                    "line_ids": [
+                        Command.create({"product_id": product.id, "product_uom_qty": 2})
+                    ],
+                    **vals,
+                }
+            )
+            order.write({"state": state})
+            ids = (customer.id, product.id, order.id)
+        self.addCleanup(self._delete_committed, *ids)
+        return order.id
+
+    def _delete_committed(self, customer_id, product_id, order_id):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            order = env["work.order"].browse(order_id)
+            order.invoice_ids.unlink()
+            order.write({"state": "draft"})
+            order.unlink()
+            env["product.product"].browse(product_id).product_tmpl_id.unlink()
+            env["res.partner"].browse(customer_id).unlink()
+
+    def _run_concurrently(self, count, work):
+        """Run ``work(env)`` in ``count`` threads, each in its own transaction,
+        started together and retried like a request on lock and serialization
+        failures (Odoo's ``retrying``). Returns each outcome: "done", or the
+        UserError's message."""
+        barrier = threading.Barrier(count)
+        outcomes = []
+
+        def attempt():
+            with self.registry.cursor() as cr:
+                # Mails stay queued: these threads have no mail server.
+                env = api.Environment(
+                    cr, SUPERUSER_ID, {"mail_notify_force_send": False}
+                )
+                barrier.wait(timeout=30)
+                try:
+                    retrying(lambda: work(env), env)
+                except UserError as error:
+                    cr.rollback()
+                    outcomes.append(str(error))
+                else:
+                    outcomes.append("done")
+
+        threads = [threading.Thread(target=attempt) for _i in range(count)]
+        # The test runner holds the registry lock while tests run, and Odoo code
+        # in the threads takes it: give them a lock of their own.
+        with patch.object(Registry, "_lock", threading.RLock()):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+        self.assertFalse(any(thread.is_alive() for thread in threads))
+        return outcomes
+
+    def _read_committed(self, order_id, fnames):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            return env["work.order"].browse(order_id).read(fnames)[0]

@@ -1,6 +1,3 @@
-import threading
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from unittest.mock import patch
 
@@ -10,16 +7,12 @@ from lxml import etree
 
 from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.exceptions import UserError
-from odoo.service.model import (
-    MAX_TRIES_ON_CONCURRENCY_FAILURE,
-    PG_CONCURRENCY_EXCEPTIONS_TO_RETRY,
-)
-from odoo.tests import TransactionCase, new_test_user, tagged, warmup
+from odoo.tests import new_test_user, tagged, warmup
 from odoo.tools import SQL, mute_logger
 
 from odoo.addons.work_order.models.work_order import STATES
 
-from .common import WorkOrderCommon
+from .common import ConcurrentWorkOrderCase, WorkOrderCommon
 
 # Query budget of "Generate Invoices": a fixed part per call, then per work order.
 QUERIES_PER_CALL = 100
@@ -374,102 +367,30 @@ class TestInvoice(InvoiceCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestInvoiceConcurrency(TransactionCase):
-    """Generate Invoice from real, separate database connections.
-
-    The test cursor of a TransactionCase never commits, so other connections
-    cannot see its records: like Odoo's own concurrency tests, the fixtures are
-    committed through cursors of their own and deleted afterwards.
-    """
+class TestInvoiceConcurrency(ConcurrentWorkOrderCase):
+    """Generate Invoice from real, separate database connections."""
 
     def setUp(self):
         super().setUp()
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            customer = env["res.partner"].create({"name": "WO Concurrency Customer"})
-            product = env["product.product"].create(
-                {"name": "WO Concurrency Labour", "type": "service", "list_price": 80}
-            )
-            order = env["work.order"].create(
-                {
-                    "partner_id": customer.id,
-                    "title": "Invoiced by ten users at once",
-                    "line_ids": [
-                        Command.create({"product_id": product.id, "product_uom_qty": 2})
-                    ],
-                }
-            )
-            order.write({"state": "completed", "date_completed": fields.Datetime.now()})
-            self.customer_id = customer.id
-            self.product_id = product.id
-            self.order_id = order.id
-        self.addCleanup(self._delete_fixtures)
-
-    def _delete_fixtures(self):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            order = env["work.order"].browse(self.order_id)
-            order.invoice_ids.unlink()
-            order.write({"state": "draft"})
-            order.unlink()
-            env["product.product"].browse(self.product_id).product_tmpl_id.unlink()
-            env["res.partner"].browse(self.customer_id).unlink()
+        self.order_id = self._commit_work_order(
+            "completed", date_completed=fields.Datetime.now()
+        )
 
     def _read_order(self):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            order = env["work.order"].browse(self.order_id)
-            return order.state, len(order.invoice_ids)
+        order = self._read_committed(self.order_id, ["state", "invoice_ids"])
+        return order["state"], len(order["invoice_ids"])
 
-    def _new_env(self):
-        """An environment on a new, real database connection.
-
-        The test runner holds the registry lock for the whole run, and
-        ``api.Environment()`` on a bare cursor looks the registry up under that
-        lock: a worker thread would wait forever. Hand it the registry here.
-        """
-        cr = self.registry.cursor()
-        cr.transaction = api.Transaction(self.registry)
-        return api.Environment(cr, SUPERUSER_ID, {})
-
-    def _generate_invoice(self, env, barrier):
-        """One user clicking Generate Invoice: one request, one transaction.
-
-        Like Odoo's ``retrying()`` for an RPC call, a transaction that hits a
-        serialization failure is rolled back and run again (``retrying()`` itself
-        also resets the registry, which needs the runner's lock: see _new_env).
-        """
-        try:
-            order = env["work.order"].browse(self.order_id)
-            if order.state != "completed":  # every transaction sees it Completed
-                return "not completed"
-            barrier.wait(timeout=30)
-            for _attempt in range(MAX_TRIES_ON_CONCURRENCY_FAILURE):
-                try:
-                    order.action_create_invoice()
-                    env.cr.commit()
-                    return "invoiced"
-                except UserError:
-                    env.cr.rollback()
-                    return "refused"
-                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                    env.cr.rollback()
-                    env.transaction.clear()
-            return "gave up"
-        finally:
-            env.cr.close()
-
-    @mute_logger("odoo.sql_db")
+    @mute_logger("odoo.sql_db", "odoo.service.model")
     def test_ten_concurrent_calls_create_one_invoice(self):
-        users = 10
-        barrier = threading.Barrier(users)
-        envs = [self._new_env() for _i in range(users)]
-        with ThreadPoolExecutor(max_workers=users) as executor:
-            futures = [
-                executor.submit(self._generate_invoice, env, barrier) for env in envs
-            ]
-            results = Counter(future.result(timeout=120) for future in futures)
-        self.assertEqual(results, Counter(invoiced=1, refused=users - 1))
+        outcomes = self._run_concurrently(
+            10,
+            lambda env: env["work.order"].browse(self.order_id).action_create_invoice(),
+        )
+        self.assertEqual(outcomes.count("done"), 1, outcomes)
+        refused = [outcome for outcome in outcomes if outcome != "done"]
+        self.assertEqual(len(refused), 9)
+        for message in refused:
+            self.assertIn("it is Invoiced", message)
         self.assertEqual(self._read_order(), ("invoiced", 1))
 
     @mute_logger("odoo.sql_db")

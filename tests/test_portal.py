@@ -2,7 +2,6 @@ import base64
 import io
 import json
 import os
-import threading
 from datetime import datetime, timedelta
 from unittest.mock import patch
 from urllib.parse import parse_qs, quote, urlsplit
@@ -14,14 +13,12 @@ from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import SUPERUSER_ID, Command, api, fields, http
 from odoo.exceptions import AccessError, UserError
-from odoo.modules.registry import Registry
-from odoo.service.model import retrying
-from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
-from .common import WorkOrderCommon
+from .common import ConcurrentWorkOrderCase, WorkOrderCommon
 
 
 def _image_b64(size=(120, 40), fmt="PNG", noise=False):
@@ -968,92 +965,23 @@ class TestWorkOrderPortalModel(WorkOrderCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestWorkOrderPortalConcurrency(TransactionCase):
-    """Ten approvals in ten real transactions at once: exactly one goes through.
-
-    The test cursor of TransactionCase cannot see other transactions, so the
-    fixtures are committed through separate cursors and removed afterwards.
-    """
-
-    def setUp(self):
-        super().setUp()
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            partner = env["res.partner"].create({"name": "WO Concurrency Customer"})
-            product = env["product.product"].create(
-                {"name": "WO Concurrency Labour", "type": "service", "list_price": 80}
-            )
-            order = env["work.order"].create(
-                {
-                    "partner_id": partner.id,
-                    "title": "Concurrent approvals",
-                    "user_id": env.ref("base.user_admin").id,
-                    "line_ids": [Command.create({"product_id": product.id})],
-                }
-            )
-            order._action_quote()
-            self.fixture_ids = {
-                "partner": partner.id,
-                "product": product.id,
-                "order": order.id,
-            }
-        self.addCleanup(self._remove_fixtures)
-
-    def _remove_fixtures(self):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            order = env["work.order"].browse(self.fixture_ids["order"])
-            order.write({"state": "draft"})
-            order.unlink()
-            env["product.product"].browse(
-                self.fixture_ids["product"]
-            ).product_tmpl_id.unlink()
-            env["res.partner"].browse(self.fixture_ids["partner"]).unlink()
+class TestWorkOrderPortalConcurrency(ConcurrentWorkOrderCase):
+    """Ten approvals in ten real transactions at once: exactly one goes through."""
 
     def test_ten_concurrent_approvals(self):
-        attempts = 10
-        barrier = threading.Barrier(attempts)
-        outcomes = []
-
-        def approve():
-            with self.registry.cursor() as cr:
-                # Notification e-mails stay queued: these threads have no mail
-                # server set up, and sending is not what is tested here.
-                env = api.Environment(
-                    cr, SUPERUSER_ID, {"mail_notify_force_send": False}
-                )
-                order = env["work.order"].browse(self.fixture_ids["order"])
-                barrier.wait(timeout=30)
-                try:
-                    # What the HTTP layer does around a request: retry on lock
-                    # and serialization failures, commit on success.
-                    retrying(order._action_portal_approve, env)
-                except UserError as e:
-                    cr.rollback()
-                    outcomes.append(("refused", str(e)))
-                else:
-                    outcomes.append(("approved", None))
-
-        threads = [threading.Thread(target=approve) for __ in range(attempts)]
-        # The test runner holds the registry lock while tests run; Odoo code in
-        # the threads looks the registry up under that lock. Give them their own.
-        with patch.object(Registry, "_lock", threading.RLock()):
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=120)
-        self.assertFalse(any(thread.is_alive() for thread in threads))
-
-        self.assertEqual(len(outcomes), attempts, outcomes)
-        self.assertEqual(
-            [o for o in outcomes if o[0] == "approved"], [("approved", None)]
+        admin = self.env.ref("base.user_admin")
+        order_id = self._commit_work_order("quoted", user_id=admin.id)
+        outcomes = self._run_concurrently(
+            10, lambda env: env["work.order"].browse(order_id)._action_portal_approve()
         )
-        for kind, message in outcomes:
-            if kind == "refused":
-                self.assertIn("it no longer awaits", message)
+        self.assertEqual(outcomes.count("done"), 1, outcomes)
+        refused = [outcome for outcome in outcomes if outcome != "done"]
+        self.assertEqual(len(refused), 9)
+        for message in refused:
+            self.assertIn("it no longer awaits", message)
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            order = env["work.order"].browse(self.fixture_ids["order"])
+            order = env["work.order"].browse(order_id)
             self.assertEqual(order.state, "approved")
             approvals = order.message_ids.filtered(
                 lambda m: "Approved by" in (m.body or "")
