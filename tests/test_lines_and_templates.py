@@ -144,6 +144,22 @@ class TestTemplates(WorkOrderCommon):
             }
         )
 
+    def test_negative_durations_and_template_amounts_refused(self):
+        for record, vals, message in (
+            (self.order, {"estimated_duration": -1}, "duration cannot be negative"),
+            (self.template, {"estimated_duration": -2}, "duration cannot be negative"),
+            (self.template.line_ids[1], {"product_uom_qty": -1}, "negative"),
+            (self.template.line_ids[2], {"price_unit": -80}, "negative"),
+        ):
+            with self.subTest(record=record, vals=vals):
+                before = record.read(list(vals))[0]
+                with self.assertRaisesRegex(ValidationError, message):
+                    with self.env.cr.savepoint():
+                        record.write(vals)
+                        record.flush_recordset()
+                record.invalidate_recordset()
+                self.assertEqual(record.read(list(vals))[0], before)
+
     def test_template_prefills_new_work_order_in_form(self):
         form = Form(self.env["work.order"])
         form.partner_id = self.customer
