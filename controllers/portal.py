@@ -7,8 +7,6 @@ from odoo.http import request
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
-ACTIVE_STATES = ("approved", "scheduled", "in_progress", "on_hold")
-DONE_STATES = ("completed", "invoiced", "cancelled", "rejected")
 REPORT_REF = "work_order.action_report_work_order"
 
 
@@ -28,16 +26,32 @@ class WorkOrderPortal(CustomerPortal):
             return order_sudo.partner_id
         return request.env.user.partner_id
 
+    def _get_work_order_sudo(self, order_id, access_token):
+        """The work order the visitor may open (sudo), or None.
+
+        The only way a route gets its record: ``_document_check_access`` with
+        the token, a malformed token counting as absent.
+        """
+        token = self._sanitize_work_order_token(access_token)
+        try:
+            return self._document_check_access("work.order", order_id, token)
+        except (AccessError, MissingError):
+            return None
+
     def _prepare_work_orders_domain(self, partner):
         return [("commercial_partner_id", "=", partner.commercial_partner_id.id)]
 
     def _get_work_order_tabs(self):
         """The list tabs: a label and the states each tab shows (None: all)."""
+        tab_states = request.env["work.order"]._get_portal_tab_states()
         filters = {
             "all": {"label": _("All"), "states": None},
-            "needs_action": {"label": _("Needs action"), "states": ("quoted",)},
-            "active": {"label": _("Active"), "states": ACTIVE_STATES},
-            "done": {"label": _("Done"), "states": DONE_STATES},
+            "needs_action": {
+                "label": _("Needs action"),
+                "states": tab_states["needs_action"],
+            },
+            "active": {"label": _("Active"), "states": tab_states["active"]},
+            "done": {"label": _("Done"), "states": tab_states["done"]},
         }
         for tab in filters.values():
             tab["domain"] = [("state", "in", tab["states"])] if tab["states"] else []
@@ -226,10 +240,8 @@ class WorkOrderPortal(CustomerPortal):
         download=False,
         **kw,
     ):
-        token = self._sanitize_work_order_token(access_token)
-        try:
-            order_sudo = self._document_check_access("work.order", order_id, token)
-        except (AccessError, MissingError):
+        order_sudo = self._get_work_order_sudo(order_id, access_token)
+        if order_sudo is None:
             return request.redirect("/my")
 
         if report_type in ("html", "pdf", "text"):
@@ -243,7 +255,10 @@ class WorkOrderPortal(CustomerPortal):
         if request.env.user.share:
             order_sudo._portal_mark_viewed()
         values = self._prepare_work_order_page_values(
-            order_sudo, token, message=message, error=error
+            order_sudo,
+            self._sanitize_work_order_token(access_token),
+            message=message,
+            error=error,
         )
         return request.render("work_order.portal_work_order_page", values)
 
@@ -287,10 +302,8 @@ class WorkOrderPortal(CustomerPortal):
         ``decide(order_sudo, author)`` runs in a savepoint, so a refusal leaves
         nothing behind; the page then shows why.
         """
-        token = self._sanitize_work_order_token(access_token)
-        try:
-            order_sudo = self._document_check_access("work.order", order_id, token)
-        except (AccessError, MissingError):
+        order_sudo = self._get_work_order_sudo(order_id, access_token)
+        if order_sudo is None:
             return request.redirect("/my")
         try:
             with request.env.cr.savepoint():
@@ -316,10 +329,8 @@ class WorkOrderPortal(CustomerPortal):
         # The signature widget sends the token in the query string.
         if access_token is None:
             access_token = request.httprequest.args.get("access_token")
-        token = self._sanitize_work_order_token(access_token)
-        try:
-            order_sudo = self._document_check_access("work.order", order_id, token)
-        except (AccessError, MissingError):
+        order_sudo = self._get_work_order_sudo(order_id, access_token)
+        if order_sudo is None:
             return {"error": _("This work order is not available.")}
         try:
             with request.env.cr.savepoint():

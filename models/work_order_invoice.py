@@ -1,0 +1,128 @@
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class WorkOrder(models.Model):
+    """Invoicing: Generate Invoice makes one customer invoice per work order."""
+
+    _inherit = "work.order"
+
+    invoice_ids = fields.One2many(
+        "account.move", "work_order_id", string="Invoices", readonly=True, copy=False
+    )
+    invoice_count = fields.Integer(compute="_compute_invoice_count")
+
+    @api.depends("invoice_ids")
+    def _compute_invoice_count(self):
+        # A plain count: technicians may not read invoices, the number is harmless.
+        counts = dict(
+            self.env["account.move"]
+            .sudo()
+            ._read_group(
+                [("work_order_id", "in", self.ids)], ["work_order_id"], ["__count"]
+            )
+        )
+        for order in self:
+            order.invoice_count = counts.get(order._origin, 0)
+
+    def action_create_invoice(self):
+        """Generate Invoice: one draft customer invoice per completed work order.
+
+        Works on one work order (the form button) or many (the list action).
+        """
+        self._check_transition("action_create_invoice")
+        self._check_can_invoice()
+        invoices = self._create_invoices()
+        if not self.env["account.move"].has_access("read"):
+            return True
+        return invoices.with_env(self.env)._get_invoice_action()
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        return self.invoice_ids._get_invoice_action()
+
+    def _check_can_invoice(self):
+        current_user = self.env.user
+        if not (
+            current_user.has_group("work_order.group_work_order_manager")
+            or current_user.has_group("account.group_account_invoice")
+        ):
+            raise UserError(
+                _("Only work order managers and billing users can generate invoices.")
+            )
+
+    def _check_invoiceable(self):
+        for order in self:
+            if order.sudo().invoice_ids.filtered(lambda move: move.state != "cancel"):
+                raise UserError(_("%(order)s is already invoiced.", order=order.name))
+            product_lines = order.line_ids.filtered(
+                lambda line: not line.display_type and line.product_uom_qty
+            )
+            if not product_lines:
+                raise UserError(
+                    _(
+                        "%(order)s has no product or service line to invoice.",
+                        order=order.name,
+                    )
+                )
+            if order.currency_id.is_zero(order.amount_total):
+                raise UserError(
+                    _(
+                        "The total of %(order)s is zero: there is nothing to invoice.",
+                        order=order.name,
+                    )
+                )
+
+    def _create_invoices(self):
+        """Create the draft invoices of completed work orders, exactly once each.
+
+        All invoices are created by one ``account.move.create()`` call, so the
+        number of queries per work order stays constant in a batch.
+        """
+        # The same id twice (an RPC call can send that) must not invoice twice.
+        orders = self.browse(dict.fromkeys(self.ids))
+        if not orders:
+            return self.env["account.move"]
+        orders._lock_rows()
+        orders._check_transition("action_create_invoice")
+        orders._check_invoiceable()
+        move_model = self.env["account.move"]
+        if not move_model.has_access("create"):
+            # Work order managers invoice without billing rights, like salespeople
+            # invoice a sale order; the rights were checked by the caller.
+            move_model = move_model.sudo()
+        invoices = move_model.with_context(default_move_type="out_invoice").create(
+            [order._prepare_invoice_values() for order in orders]
+        )
+        orders.write({"state": "invoiced", "date_invoiced": fields.Datetime.now()})
+        for invoice in invoices:
+            invoice.message_post_with_source(
+                "mail.message_origin_link",
+                render_values={"self": invoice, "origin": invoice.work_order_id},
+                subtype_xmlid="mail.mt_note",
+            )
+        return invoices
+
+    def _prepare_invoice_values(self):
+        self.ensure_one()
+        partner = self.partner_id.with_company(self.company_id)
+        payment_term = (
+            self.sale_order_id.payment_term_id or partner.property_payment_term_id
+        )
+        lines = self.line_ids.sorted(lambda line: (line.sequence, line.id))
+        return {
+            "move_type": "out_invoice",
+            "company_id": self.company_id.id,
+            "partner_id": partner.address_get(["invoice"])["invoice"],
+            "partner_shipping_id": self.service_address_id.id,
+            "fiscal_position_id": self.fiscal_position_id.id,
+            "invoice_payment_term_id": payment_term.id,
+            "currency_id": self.currency_id.id,
+            "invoice_origin": self.name,
+            "ref": self.name,
+            "work_order_id": self.id,
+            "invoice_line_ids": [
+                Command.create(line._prepare_invoice_line_values(sequence))
+                for sequence, line in enumerate(lines, start=1)
+            ],
+        }

@@ -1,0 +1,296 @@
+from collections import defaultdict
+
+from odoo import _, api, fields, models
+from odoo.tools import float_compare
+
+STOCK_STATUSES = [("available", "Available"), ("low", "Low"), ("short", "Short")]
+
+
+class WorkOrderLine(models.Model):
+    """Stock availability of the parts, and the delivery kept in step."""
+
+    _inherit = "work.order.line"
+
+    qty_on_hand = fields.Float(
+        string="On Hand",
+        compute="_compute_stock_status",
+        digits="Product Unit of Measure",
+        help="Quantity on hand in the work order's warehouse, in the line's unit.",
+    )
+    qty_forecast = fields.Float(
+        string="Forecast",
+        compute="_compute_stock_status",
+        digits="Product Unit of Measure",
+        help="Forecasted quantity in the work order's warehouse, in the line's "
+        "unit, not counting what this work order itself reserves.",
+    )
+    stock_status = fields.Selection(
+        STOCK_STATUSES,
+        compute="_compute_stock_status",
+        help="Short: the forecast does not cover the quantity. Low: it does, but "
+        "after this work order the forecast falls below the product's reorder "
+        "minimum. Empty for services, consumables, sections and notes.",
+    )
+
+    def _get_stock_line_fields(self):
+        """Line fields whose change must be reflected on the work order's delivery."""
+        return {
+            "order_id",
+            "display_type",
+            "product_id",
+            "product_uom_qty",
+            "product_uom_id",
+        }
+
+    @api.depends(
+        "display_type",
+        "product_id",
+        "product_uom_qty",
+        "product_uom_id",
+        "order_id.state",
+        "order_id.warehouse_id",
+        "order_id.line_ids.product_id",
+        "order_id.line_ids.product_uom_qty",
+        "order_id.line_ids.product_uom_id",
+    )
+    def _compute_stock_status(self):
+        """Stock availability of all lines in one batch.
+
+        The number of queries does not depend on the number of lines: one read of
+        the quantities per warehouse, one read group of the reorder minimums and
+        one of the work orders' own open moves.
+
+        The forecast rule (never count this work order twice): once the work
+        order's delivery exists, the warehouse forecast (``virtual_available``)
+        already subtracts its open moves. ``qty_forecast`` is therefore the
+        forecast *without* this work order: ``virtual_available`` plus the
+        order's own open outgoing moves of the product. The order's need, the
+        total quantity of the product on the order, is then taken off once:
+
+        - short: ``qty_forecast`` < need;
+        - low: ``qty_forecast`` - need < the reorder minimum of the product in
+          the warehouse (``stock.warehouse.orderpoint.product_min_qty``);
+        - available otherwise.
+
+        Services, consumables (not storable), sections, notes and lines of
+        closed work orders (completed, invoiced, cancelled, rejected) have no
+        status.
+        """
+        closed_states = self.env["work.order"]._get_stock_closed_states()
+        stock_lines = self.filtered(
+            lambda line: not line.display_type
+            and line.product_id.is_storable
+            and line.order_id.warehouse_id
+            and line.order_id.state not in closed_states
+        )
+        (self - stock_lines).update(
+            {"qty_on_hand": 0.0, "qty_forecast": 0.0, "stock_status": False}
+        )
+        if not stock_lines:
+            return
+        # sudo: quantities only. Technicians have no stock rights but must see
+        # whether the parts are there; no stock document is exposed.
+        levels = stock_lines.sudo()._get_stock_levels()
+        min_qties = stock_lines.sudo()._get_reorder_minimums()
+        own_qties = stock_lines.sudo()._get_own_open_move_quantities()
+        needs = stock_lines._get_order_needs()
+        for line in stock_lines:
+            product = line.product_id
+            warehouse_id = line.order_id.warehouse_id.id
+            on_hand, forecast = levels[warehouse_id, product.id]
+            order_key = line.order_id._origin.id or line.order_id.id
+            forecast += own_qties.get((order_key, product.id), 0.0)
+            need = needs[order_key, product.id]
+            rounding = product.uom_id.rounding
+            if float_compare(forecast, need, precision_rounding=rounding) < 0:
+                status = "short"
+            elif (
+                float_compare(
+                    forecast - need,
+                    min_qties.get((warehouse_id, product.id), 0.0),
+                    precision_rounding=rounding,
+                )
+                < 0
+            ):
+                status = "low"
+            else:
+                status = "available"
+            to_line_uom = line.product_uom_id or product.uom_id
+            line.qty_on_hand = product.uom_id._compute_quantity(
+                on_hand, to_line_uom, round=False
+            )
+            line.qty_forecast = product.uom_id._compute_quantity(
+                forecast, to_line_uom, round=False
+            )
+            line.stock_status = status
+
+    @api.onchange("product_id", "product_uom_qty", "product_uom_id")
+    def _onchange_stock_status_warning(self):
+        """Warn the moment a short or low part is entered."""
+        if self.stock_status not in ("short", "low"):
+            return None
+        uom = self.product_uom_id or self.product_id.uom_id
+        warehouse = self.order_id.warehouse_id
+        if self.stock_status == "short":
+            title = _("Not enough stock")
+            message = _(
+                "%(product)s: %(forecast)s %(uom)s forecast in %(warehouse)s "
+                "(%(on_hand)s on hand), this work order needs %(qty)s %(uom)s. "
+                "Replenish or reduce the quantity before the job.",
+                product=self.product_id.display_name,
+                forecast=self._format_qty(self.qty_forecast),
+                on_hand=self._format_qty(self.qty_on_hand),
+                qty=self._format_qty(self.product_uom_qty),
+                uom=uom.name,
+                warehouse=warehouse.name,
+            )
+        else:
+            product_uom = self.product_id.uom_id
+            minimum = (
+                self.sudo()
+                ._get_reorder_minimums()
+                .get((warehouse.id, self.product_id.id), 0.0)
+            )
+            title = _("Low stock")
+            message = _(
+                "%(product)s: %(forecast)s %(uom)s forecast in %(warehouse)s, this "
+                "work order needs %(qty)s %(uom)s; what remains falls below the "
+                "reorder minimum of %(minimum)s %(product_uom)s.",
+                product=self.product_id.display_name,
+                forecast=self._format_qty(self.qty_forecast),
+                qty=self._format_qty(self.product_uom_qty),
+                uom=uom.name,
+                warehouse=warehouse.name,
+                minimum=self._format_qty(minimum),
+                product_uom=product_uom.name,
+            )
+        return {"warning": {"title": title, "message": message}}
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.order_id._sync_stock_pickings_while_editable()
+        return lines
+
+    def write(self, vals):
+        orders = self.order_id
+        if "order_id" in vals:
+            orders |= self.env["work.order"].browse(vals["order_id"])
+        result = super().write(vals)
+        if self._get_stock_line_fields().intersection(vals):
+            orders._sync_stock_pickings_while_editable()
+        return result
+
+    def unlink(self):
+        orders = self.order_id
+        result = super().unlink()
+        orders.exists()._sync_stock_pickings_while_editable()
+        return result
+
+    def _stock_summary(self):
+        self.ensure_one()
+        return _(
+            "%(product)s (needs %(qty)s, forecast %(forecast)s)",
+            product=self.product_id.display_name,
+            qty=self._format_qty(self.product_uom_qty),
+            forecast=self._format_qty(self.qty_forecast),
+        )
+
+    def _get_order_needs(self):
+        """{(work order, product id): the order's total quantity, product units}.
+
+        Counts every storable line of the orders, with the values of ``self``
+        where a line is being edited (onchange records stand for their origin).
+        """
+        lines = {}
+        for line in self.order_id.line_ids | self:
+            if line.display_type or not line.product_id.is_storable:
+                continue
+            lines[line._origin.id or line.id] = line
+        needs = defaultdict(float)
+        for line in lines.values():
+            order_key = line.order_id._origin.id or line.order_id.id
+            needs[order_key, line.product_id.id] += line._qty_in_product_uom()
+        return needs
+
+    def _qty_in_product_uom(self):
+        self.ensure_one()
+        if not self.product_uom_id or self.product_uom_id == self.product_id.uom_id:
+            return self.product_uom_qty
+        return self.product_uom_id._compute_quantity(
+            self.product_uom_qty, self.product_id.uom_id, round=False
+        )
+
+    def _get_stock_levels(self):
+        """{(warehouse id, product id): (on hand, forecast)} in product units.
+
+        One read of the products per warehouse.
+        """
+        product_ids = defaultdict(set)
+        for line in self:
+            product_ids[line.order_id.warehouse_id.id].add(line.product_id.id)
+        levels = {}
+        for warehouse_id, ids in product_ids.items():
+            products = (
+                self.env["product.product"]
+                .browse(ids)
+                .with_context(warehouse_id=warehouse_id)
+            )
+            for values in products.read(["qty_available", "virtual_available"]):
+                levels[warehouse_id, values["id"]] = (
+                    values["qty_available"],
+                    values["virtual_available"],
+                )
+        return levels
+
+    def _get_reorder_minimums(self):
+        """{(warehouse id, product id): reorder minimum}, in product units."""
+        groups = self.env["stock.warehouse.orderpoint"]._read_group(
+            [
+                ("warehouse_id", "in", self.order_id.warehouse_id.ids),
+                ("product_id", "in", self.product_id.ids),
+            ],
+            ["warehouse_id", "product_id"],
+            ["product_min_qty:max"],
+        )
+        return {
+            (warehouse.id, product.id): min_qty
+            for warehouse, product, min_qty in groups
+        }
+
+    def _get_own_open_move_quantities(self):
+        """{(work order id, product id): quantity of the order's open deliveries}.
+
+        These moves are already subtracted from the warehouse forecast.
+        """
+        order_ids = [oid for oid in self.order_id._origin.ids if oid]
+        if not order_ids:
+            return {}
+        groups = self.env["stock.move"]._read_group(
+            [
+                ("picking_id.work_order_id", "in", order_ids),
+                ("product_id", "in", self.product_id.ids),
+                (
+                    "state",
+                    "in",
+                    ("waiting", "confirmed", "partially_available", "assigned"),
+                ),
+            ],
+            ["picking_id", "product_id"],
+            ["product_qty:sum"],
+        )
+        quantities = defaultdict(float)
+        for picking, product, qty in groups:
+            quantities[picking.work_order_id.id, product.id] += qty
+        return quantities
+
+    def _is_delivered_by_sale_order(self):
+        self.ensure_one()
+        sale_line = self.sale_line_id
+        return bool(
+            sale_line and "move_ids" in sale_line._fields and sale_line.move_ids
+        )
+
+    def _format_qty(self, qty):
+        digits = self.env["decimal.precision"].precision_get("Product Unit of Measure")
+        return f"{qty:.{digits}f}"

@@ -1,0 +1,299 @@
+import base64
+import binascii
+import struct
+from datetime import timedelta
+
+from markupsafe import Markup
+from PIL import Image
+from psycopg2.errors import LockNotAvailable, SerializationFailure
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.image import binary_to_image
+from odoo.tools.mimetypes import guess_mimetype
+
+# Customer portal: what a signature may be, and how long free text may run.
+SIGNATURE_MIMETYPES = ("image/png", "image/jpeg")
+SIGNATURE_MAX_BYTES = 512 * 1024
+SIGNATURE_MAX_SIDE = 4096
+SIGNER_NAME_MAX_LENGTH = 128
+DECLINE_REASON_MAX_LENGTH = 2000
+# A customer's visits are stamped at most this often (see _portal_mark_viewed).
+PORTAL_VIEW_STAMP_INTERVAL = timedelta(minutes=5)
+PORTAL_PHOTO_MIMETYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+class WorkOrder(models.Model):
+    """The customer portal: the link, the visit stamp, approve, sign, decline."""
+
+    _inherit = "work.order"
+
+    signature = fields.Image(
+        attachment=True, max_width=1024, max_height=1024, copy=False, readonly=True
+    )
+    signed_by = fields.Char(readonly=True, copy=False)
+    signed_on = fields.Datetime(readonly=True, copy=False)
+    decline_reason = fields.Text(readonly=True, copy=False)
+    portal_last_viewed = fields.Datetime(readonly=True, copy=False)
+    portal_share_url = fields.Char(
+        string="Portal Link",
+        compute="_compute_portal_share_url",
+        help="The customer's link to this work order, with its access token.",
+    )
+
+    @api.depends("access_token")
+    def _compute_portal_share_url(self):
+        for order in self:
+            # Only show a link once the token exists: reading the form must not
+            # write (the form is read on a read-only cursor).
+            order.portal_share_url = (
+                order.get_base_url() + order.get_portal_url()
+                if order.id and order.access_token
+                else False
+            )
+
+    def _compute_access_url(self):
+        for order in self:
+            order.access_url = f"/my/work-orders/{order.id}"
+
+    def action_preview_work_order(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "target": "self",
+            "url": self.get_portal_url(),
+        }
+
+    def action_create_portal_link(self):
+        """Create the customer's access token, so the portal link can be copied."""
+        self.check_access("write")
+        for order in self:
+            order._portal_ensure_token()
+        return True
+
+    def _get_portal_tab_states(self):
+        """The states listed under each tab of the customer's list."""
+        return {
+            "needs_action": ("quoted",),
+            "active": ("approved", "scheduled", "in_progress", "on_hold"),
+            "done": ("completed", "invoiced", "cancelled", "rejected"),
+        }
+
+    def _has_to_be_approved(self):
+        self.ensure_one()
+        return self.state == "quoted"
+
+    def _has_to_be_signed(self):
+        self.ensure_one()
+        return self.state == "quoted"
+
+    def _portal_mark_viewed(self):
+        """Stamp a customer's visit of the portal page.
+
+        At most every few minutes, and never at the cost of the page: when
+        another request holds or has just changed the row (several visitors at
+        once), this visit is not stamped, rather than making Odoo retry the
+        whole request.
+        """
+        self.ensure_one()
+        now = fields.Datetime.now()
+        last = self.portal_last_viewed
+        if last and now - last < PORTAL_VIEW_STAMP_INTERVAL:
+            return
+        try:
+            with self.env.cr.savepoint():
+                self._lock_rows(nowait=True)
+                self.write({"portal_last_viewed": now})
+                self.flush_recordset(["portal_last_viewed"])
+        except (LockNotAvailable, SerializationFailure):
+            self.invalidate_recordset(["portal_last_viewed"])
+
+    def _get_portal_photos(self):
+        """Image attachments of the work order the customer may see.
+
+        Attachments only linked to internal notes stay internal. Each photo gets an
+        access token so that the portal page can show it to a visitor with the link.
+        """
+        self.ensure_one()
+        photos = self.env["ir.attachment"].search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "=", self.id),
+                ("mimetype", "in", PORTAL_PHOTO_MIMETYPES),
+            ],
+            order="id",
+        )
+        if not photos:
+            return photos
+        internal_messages = self.env["mail.message"].search(
+            [
+                ("model", "=", self._name),
+                ("res_id", "=", self.id),
+                ("attachment_ids", "in", photos.ids),
+                "|",
+                ("is_internal", "=", True),
+                ("subtype_id.internal", "=", True),
+            ]
+        )
+        photos -= internal_messages.attachment_ids
+        photos.filtered(lambda photo: not photo.access_token).generate_access_token()
+        return photos
+
+    def _check_portal_decision_open(self):
+        self.ensure_one()
+        if not self._has_to_be_approved():
+            raise UserError(
+                _(
+                    "%(order)s is %(state)s: it no longer awaits your approval, "
+                    "signature or decline.",
+                    order=self.name,
+                    state=self._state_label(),
+                )
+            )
+
+    @api.model
+    def _check_portal_signer_name(self, name):
+        if not isinstance(name, str) or not name.strip():
+            raise UserError(_("Please enter your name to sign."))
+        name = name.strip()
+        if len(name) > SIGNER_NAME_MAX_LENGTH:
+            raise UserError(
+                _(
+                    "The name is too long: %(max)s characters at most.",
+                    max=SIGNER_NAME_MAX_LENGTH,
+                )
+            )
+        return name
+
+    @api.model
+    def _check_portal_signature(self, signature):
+        """Return the signature if it is a PNG or JPEG image within the size cap."""
+        invalid = _("The signature must be a PNG or JPEG image.")
+        if not isinstance(signature, str) or not signature:
+            raise UserError(_("Please sign before approving."))
+        # base64 takes 4 characters for 3 bytes: refuse oversized data undecoded.
+        if len(signature) > (SIGNATURE_MAX_BYTES + 2) // 3 * 4 + 4:
+            raise UserError(self._signature_too_large_message())
+        try:
+            data = base64.b64decode(signature, validate=True)
+        except (binascii.Error, ValueError):
+            raise UserError(invalid) from None
+        if len(data) > SIGNATURE_MAX_BYTES:
+            raise UserError(self._signature_too_large_message())
+        if guess_mimetype(data, default="") not in SIGNATURE_MIMETYPES:
+            raise UserError(invalid)
+        try:
+            image = binary_to_image(data)
+            width, height = image.size
+            image.verify()  # reads the whole file: catches truncated data
+        except (
+            UserError,
+            OSError,
+            SyntaxError,
+            ValueError,
+            EOFError,
+            struct.error,
+            Image.DecompressionBombError,
+        ):
+            raise UserError(invalid) from None
+        if width > SIGNATURE_MAX_SIDE or height > SIGNATURE_MAX_SIDE:
+            raise UserError(self._signature_too_large_message())
+        return signature
+
+    @api.model
+    def _signature_too_large_message(self):
+        return _(
+            "The signature image is too large: %(size)s KB and %(side)s pixels a side "
+            "at most.",
+            size=SIGNATURE_MAX_BYTES // 1024,
+            side=SIGNATURE_MAX_SIDE,
+        )
+
+    def _action_portal_approve(self, author=None):
+        """The customer approves the quote in the portal, without signing."""
+        self.ensure_one()
+        self._lock_rows(nowait=True)
+        self._check_portal_decision_open()
+        self._action_approve()
+        author = author or self.partner_id
+        self._notify_portal_decision(
+            author,
+            _(
+                "Approved by %(name)s in the customer portal for %(amount)s.",
+                name=author.name,
+                amount=self.currency_id.format(self.approved_amount),
+            ),
+            _("Approved by the customer"),
+        )
+
+    def _action_portal_sign(self, name, signature, author=None):
+        """The customer signs and thereby approves the quote in the portal."""
+        self.ensure_one()
+        name = self._check_portal_signer_name(name)
+        signature = self._check_portal_signature(signature)
+        self._lock_rows(nowait=True)
+        self._check_portal_decision_open()
+        self.write(
+            {
+                "signed_by": name,
+                "signed_on": fields.Datetime.now(),
+                "signature": signature,
+            }
+        )
+        self._action_approve()
+        self._notify_portal_decision(
+            author or self.partner_id,
+            _(
+                "Signed and approved by %(name)s in the customer portal for "
+                "%(amount)s.",
+                name=name,
+                amount=self.currency_id.format(self.approved_amount),
+            ),
+            _("Signed and approved by the customer"),
+        )
+
+    def _action_portal_decline(self, reason=None, author=None):
+        """The customer declines the quote in the portal, with an optional reason."""
+        self.ensure_one()
+        if reason is not None and not isinstance(reason, str):
+            raise UserError(_("The reason must be text."))
+        reason = (reason or "").strip()
+        if len(reason) > DECLINE_REASON_MAX_LENGTH:
+            raise UserError(
+                _(
+                    "The reason is too long: %(max)s characters at most.",
+                    max=DECLINE_REASON_MAX_LENGTH,
+                )
+            )
+        self._lock_rows(nowait=True)
+        self._check_portal_decision_open()
+        self.write(
+            {
+                "state": "rejected",
+                "date_rejected": fields.Datetime.now(),
+                "decline_reason": reason or False,
+            }
+        )
+        author = author or self.partner_id
+        body = _("Declined by %(name)s in the customer portal.", name=author.name)
+        if reason:
+            body = Markup("<p>%s</p><p>%s</p>") % (body, reason)
+        self._notify_portal_decision(author, body, _("Declined by the customer"))
+
+    def _notify_portal_decision(self, author, body, summary):
+        """Post the customer's decision and give the responsible user a to-do."""
+        self.ensure_one()
+        self.message_post(
+            body=body,
+            author_id=author.id,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        responsible = self.user_id or self.create_uid
+        if responsible.active and not responsible.share:
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=summary,
+                note=body,
+                user_id=responsible.id,
+            )
