@@ -73,6 +73,7 @@ class WorkOrder(models.Model):
         readonly=False,
         precompute=True,
         help="Notes for the technician; not shown to the customer.",
+        groups="base.group_user",
     )
     customer_message = fields.Html(
         help="Shown to the customer on the quote and in the portal."
@@ -95,7 +96,10 @@ class WorkOrder(models.Model):
         domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
     )
     template_id = fields.Many2one(
-        "work.order.template", check_company=True, string="Template"
+        "work.order.template",
+        check_company=True,
+        string="Template",
+        groups="base.group_user",
     )
     state = fields.Selection(
         STATES,
@@ -109,10 +113,14 @@ class WorkOrder(models.Model):
         group_expand="_expand_states",
     )
     previous_state = fields.Selection(
-        STATES, readonly=True, copy=False, help="The state Resume returns to."
+        STATES,
+        readonly=True,
+        copy=False,
+        help="The state Resume returns to.",
+        groups="base.group_user",
     )
-    hold_reason = fields.Text(readonly=True, copy=False)
-    is_locked = fields.Boolean(compute="_compute_is_locked")
+    hold_reason = fields.Text(readonly=True, copy=False, groups="base.group_user")
+    is_locked = fields.Boolean(compute="_compute_is_locked", groups="base.group_user")
     line_ids = fields.One2many("work.order.line", "order_id", string="Lines", copy=True)
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
@@ -124,6 +132,7 @@ class WorkOrder(models.Model):
         readonly=False,
         precompute=True,
         check_company=True,
+        groups="base.group_user",
     )
     currency_id = fields.Many2one(
         "res.currency",
@@ -138,6 +147,7 @@ class WorkOrder(models.Model):
         readonly=False,
         precompute=True,
         check_company=True,
+        groups="base.group_user",
     )
     amount_untaxed = fields.Monetary(
         string="Untaxed Amount", compute="_compute_amounts", store=True
@@ -153,19 +163,24 @@ class WorkOrder(models.Model):
         readonly=False,
         precompute=True,
         help="Planned time on site, in hours.",
+        groups="base.group_user",
     )
     actual_duration = fields.Float(
         readonly=True,
         copy=False,
         aggregator="sum",
         help="Time spent In Progress, in hours; time on hold is not counted.",
+        groups="base.group_user",
     )
     duration_variance = fields.Float(
         compute="_compute_duration_variance",
         store=True,
         help="Actual minus estimated hours.",
+        groups="base.group_user",
     )
-    in_progress_since = fields.Datetime(readonly=True, copy=False)
+    in_progress_since = fields.Datetime(
+        readonly=True, copy=False, groups="base.group_user"
+    )
     date_quoted = fields.Datetime(readonly=True, copy=False)
     date_approved = fields.Datetime(readonly=True, copy=False)
     date_started = fields.Datetime(readonly=True, copy=False)
@@ -184,6 +199,7 @@ class WorkOrder(models.Model):
         copy=False,
         index="btree_not_null",
         check_company=True,
+        groups="base.group_user",
     )
 
     def init(self):

@@ -8,9 +8,16 @@ class WorkOrder(models.Model):
     _inherit = "work.order"
 
     invoice_ids = fields.One2many(
-        "account.move", "work_order_id", string="Invoices", readonly=True, copy=False
+        "account.move",
+        "work_order_id",
+        string="Invoices",
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
     )
-    invoice_count = fields.Integer(compute="_compute_invoice_count")
+    invoice_count = fields.Integer(
+        compute="_compute_invoice_count", groups="base.group_user"
+    )
 
     @api.depends("invoice_ids")
     def _compute_invoice_count(self):

@@ -77,6 +77,7 @@ class WorkOrderLine(models.Model):
         index="btree_not_null",
         help="The sale order line this line was copied from; its invoice line "
         "counts as the invoice of that sale order line.",
+        groups="base.group_user",
     )
     _sql_constraints = [
         (

@@ -16,6 +16,7 @@ class WorkOrderLine(models.Model):
         compute="_compute_stock_status",
         digits="Product Unit of Measure",
         help="Quantity on hand in the work order's warehouse, in the line's unit.",
+        groups="base.group_user",
     )
     qty_forecast = fields.Float(
         string="Forecast",
@@ -23,6 +24,7 @@ class WorkOrderLine(models.Model):
         digits="Product Unit of Measure",
         help="Forecasted quantity in the work order's warehouse, in the line's "
         "unit, not counting what this work order itself reserves.",
+        groups="base.group_user",
     )
     stock_status = fields.Selection(
         STOCK_STATUSES,
@@ -30,6 +32,7 @@ class WorkOrderLine(models.Model):
         help="Short: the forecast does not cover the quantity. Low: it does, but "
         "after this work order the forecast falls below the product's reorder "
         "minimum. Empty for services, consumables, sections and notes.",
+        groups="base.group_user",
     )
 
     def _get_stock_line_fields(self):

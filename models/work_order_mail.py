@@ -22,6 +22,7 @@ class WorkOrder(models.Model):
         string="Send History",
         compute="_compute_send_history_ids",
         help="Quotes, resent quotes and updates sent to the customer, newest first.",
+        groups="base.group_user",
     )
 
     @api.depends("message_ids")

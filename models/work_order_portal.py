@@ -34,11 +34,14 @@ class WorkOrder(models.Model):
     signed_by = fields.Char(readonly=True, copy=False)
     signed_on = fields.Datetime(readonly=True, copy=False)
     decline_reason = fields.Text(readonly=True, copy=False)
-    portal_last_viewed = fields.Datetime(readonly=True, copy=False)
+    portal_last_viewed = fields.Datetime(
+        readonly=True, copy=False, groups="base.group_user"
+    )
     portal_share_url = fields.Char(
         string="Portal Link",
         compute="_compute_portal_share_url",
         help="The customer's link to this work order, with its access token.",
+        groups="base.group_user",
     )
 
     @api.depends("access_token")

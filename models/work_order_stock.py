@@ -14,7 +14,12 @@ class WorkOrder(models.Model):
     # delivery of a work order the user has just been allowed to change.
 
     picking_ids = fields.One2many(
-        "stock.picking", "work_order_id", string="Transfers", readonly=True, copy=False
+        "stock.picking",
+        "work_order_id",
+        string="Transfers",
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
     )
     warehouse_id = fields.Many2one(
         "stock.warehouse",
@@ -29,21 +34,28 @@ class WorkOrder(models.Model):
         "Complete delivers them, Cancel cancels the delivery. A part still short "
         "at Complete is delivered as far as reserved and the rest waits in a "
         "backorder named in the chatter: stock never goes negative.",
+        groups="base.group_user",
     )
     has_stock_shortage = fields.Boolean(
         string="Parts Short",
         compute="_compute_stock_warning",
         search="_search_has_stock_shortage",
         help="The forecast of at least one part does not cover its quantity.",
+        groups="base.group_user",
     )
     has_low_stock = fields.Boolean(
         string="Low Stock",
         compute="_compute_stock_warning",
         help="At least one part is short or falls below its reorder minimum.",
+        groups="base.group_user",
     )
-    stock_warning = fields.Text(compute="_compute_stock_warning")
+    stock_warning = fields.Text(
+        compute="_compute_stock_warning", groups="base.group_user"
+    )
     picking_count = fields.Integer(
-        string="Transfers Count", compute="_compute_picking_count"
+        string="Transfers Count",
+        compute="_compute_picking_count",
+        groups="base.group_user",
     )
 
     def _get_stock_sync_states(self):
