@@ -1,0 +1,279 @@
+"""Measures in this process: list search, Generate Invoice, stock availability."""
+
+import statistics
+import time
+from unittest.mock import patch
+
+from lxml import etree
+
+from .dataset import PORTAL_ORDERS, SMALL_PORTAL_ORDERS
+from .report import say
+
+PAGE_SIZES = (80, 20)  # list rows: the web client's default page, and a smaller one
+COUNT_LIMIT = 10001  # the web client's count limit of a list
+INVOICE_BATCHES = (1, 10, 100)  # orders per Generate Invoice
+INVOICE_WARM_UP = 2  # orders invoiced once first, to warm the caches
+STOCK_LINES = (5, 50)  # lines of the orders whose availability is read
+
+
+def count_queries(cr, func):
+    """(result, number of queries, seconds) of func(), flushes included."""
+    before = cr.sql_log_count
+    t0 = time.perf_counter()
+    result = func()
+    elapsed = time.perf_counter() - t0
+    return result, cr.sql_log_count - before, elapsed
+
+
+def measure_in_process(odoo, args, marker, results):
+    """All in-process measures as the admin user; everything is rolled back."""
+    registry = odoo.modules.registry.Registry(args.db)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        admin = env.ref("base.user_admin")
+        context = {
+            "lang": admin.lang or "en_US",
+            "tz": "UTC",
+            "bin_size": True,
+            "allowed_company_ids": admin.company_id.ids,
+        }
+        env = odoo.api.Environment(cr, admin.id, context)
+        try:
+            measure_list_search(env, args, results)
+            cr.rollback()
+            measure_invoicing(env, marker, results)
+            measure_stock(env, marker, results)
+        finally:
+            cr.rollback()
+
+
+# ------------------------------------------------------------ list search ---
+def list_spec(model, view):
+    """The web client's field specification for the fields of a list arch."""
+    root = etree.fromstring(view["arch"])
+    spec = {}
+    for node in root.iter("field"):
+        if any(parent.tag == "field" for parent in node.iterancestors()):
+            continue
+        name = node.get("name")
+        if model._fields[name].type in ("many2one", "one2many", "many2many"):
+            spec[name] = {"fields": {"display_name": {}}}
+        else:
+            spec[name] = {}
+    return spec, root.get("default_order")
+
+
+def search_cases(env, args):
+    """(model, spec, order, {kind: domain}) of work orders, then of sale orders."""
+    sale_view = env.ref("sale.view_order_tree").id
+    cases = []
+    for model_name, view_id, address_field in (
+        ("work.order", False, "service_address_id"),
+        ("sale.order", sale_view, "partner_shipping_id"),
+    ):
+        model = env[model_name]
+        views = model.get_views([(view_id, "list")])
+        spec, order = list_spec(model, views["views"]["list"])
+        address = [
+            (f"{address_field}.{fname}", "ilike", args.address_search)
+            for fname in ("street", "street2", "city", "zip")
+        ]
+        domains = {
+            "customer": [("partner_id", "child_of", args.name_search)],
+            "address": ["|", "|", "|", *address],
+        }
+        cases.append((model, spec, order, domains))
+    return cases
+
+
+def time_search(env, args, model, spec, order, domain, limit):
+    """(queries, median ms, number of matches) of one web_search_read."""
+
+    def call():
+        return model.web_search_read(
+            domain, spec, limit=limit, order=order, count_limit=COUNT_LIMIT
+        )
+
+    call()  # warm the caches
+    env.invalidate_all()
+    found, queries, _t = count_queries(env.cr, call)
+    times = []
+    for _i in range(args.repeat):
+        env.invalidate_all()
+        times.append(count_queries(env.cr, call)[2])
+    return queries, statistics.median(times) * 1000, found["length"]
+
+
+def measure_list_search(env, args, results):
+    say("back-office list search (web_search_read)")
+    cases = search_cases(env, args)
+    full, short = PAGE_SIZES
+    for kind, label in (("customer", "customer name"), ("address", "address")):
+        fragment = args.name_search if kind == "customer" else args.address_search
+        wo, so = (
+            {
+                limit: time_search(env, args, model, spec, order, domains[kind], limit)
+                for limit in PAGE_SIZES
+            }
+            for model, spec, order, domains in cases
+        )
+        results.add(
+            f'List search by {label} "{fragment}": matching orders',
+            wo[full][2],
+            so[full][2],
+        )
+        results.add(
+            f"List search by {label}: queries, {full} / {short} rows",
+            f"{wo[full][0]} / {wo[short][0]}",
+            f"{so[full][0]} / {so[short][0]}",
+        )
+        for limit in PAGE_SIZES:
+            results.add(
+                f"List search by {label}: median time, {limit} rows",
+                wo[limit][1],
+                so[limit][1],
+                "ms",
+            )
+        if wo[full][2] <= full or so[full][2] <= full:
+            # web_search_read counts the matches only when the page is full
+            results.notes.append(
+                f"List search by {label}: fewer than {full} matches, so the "
+                f"{full}-row page runs no count query and the {short}-row page does."
+            )
+        elif wo[full][0] != wo[short][0]:
+            results.notes.append(
+                f"List search by {label}: the work order query count depends on "
+                f"the page size ({wo[full][0]} vs {wo[short][0]})."
+            )
+
+
+# -------------------------------------------------------------- invoicing ---
+def invoice_orders(env, marker, limit):
+    """``limit`` completed work orders and as many sale orders to invoice."""
+    skip = PORTAL_ORDERS + SMALL_PORTAL_ORDERS  # the portal customers' orders
+    env.cr.execute(
+        "SELECT id FROM work_order WHERE state = 'completed' AND id > %s "
+        "ORDER BY id LIMIT %s",
+        [marker["base_wo"] + skip, limit],
+    )
+    wo_ids = [row[0] for row in env.cr.fetchall()]
+    env.cr.execute(
+        "SELECT id FROM sale_order WHERE state = 'sale' AND invoice_status = "
+        "'to invoice' AND id > %s ORDER BY id LIMIT %s",
+        [marker["base_so"] + skip, limit],
+    )
+    so_ids = [row[0] for row in env.cr.fetchall()]
+    if len(wo_ids) < limit or len(so_ids) < limit:
+        raise RuntimeError("not enough completed orders to invoice: raise --scale")
+    return env["work.order"].browse(wo_ids), env["sale.order"].browse(so_ids)
+
+
+def measure_invoicing(env, marker, results):
+    """Generate Invoice on 1, 10 and 100 orders; every run is rolled back."""
+    say("Generate Invoice over 1, 10 and 100 orders (rolled back)")
+    one, ten, hundred = INVOICE_BATCHES
+    wos, sos = invoice_orders(env, marker, hundred)
+    runs = {
+        "wo": lambda orders: orders.action_create_invoice(),
+        "so": lambda orders: orders._create_invoices(grouped=True),
+    }
+    counts = {}
+    for key, orders in (("wo", wos), ("so", sos)):
+        for size in (INVOICE_WARM_UP, *INVOICE_BATCHES):
+
+            def run(key=key, orders=orders, size=size):
+                runs[key](orders[:size])
+                env.flush_all()
+
+            env.invalidate_all()
+            # as the test suite does: no random housekeeping query in the count
+            with patch("random.random", lambda: 1):
+                _r, queries, seconds = count_queries(env.cr, run)
+            env.cr.rollback()
+            env.invalidate_all()
+            counts[key, size] = (queries, seconds)
+    for size in INVOICE_BATCHES:
+        results.add(
+            f"Generate Invoice, {size} order(s): queries",
+            counts["wo", size][0],
+            counts["so", size][0],
+        )
+
+    def per_order(key, first, last):
+        """Queries per order invoiced beyond ``first``, up to ``last``."""
+        return (counts[key, last][0] - counts[key, first][0]) / (last - first)
+
+    steps = f"{one}->{ten} / {ten}->{hundred}"
+    results.add(
+        f"Generate Invoice: queries per further order ({steps})",
+        *(
+            f"{per_order(key, one, ten):.1f} / {per_order(key, ten, hundred):.1f}"
+            for key in ("wo", "so")
+        ),
+    )
+    results.add(
+        f"Generate Invoice: queries per further order ({one}->{hundred})",
+        per_order("wo", one, hundred),
+        per_order("so", one, hundred),
+    )
+    results.add(
+        f"Generate Invoice, {hundred} orders: time per order",
+        counts["wo", hundred][1] * 1000 / hundred,
+        counts["so", hundred][1] * 1000 / hundred,
+        "ms",
+    )
+
+
+# ------------------------------------------------------------------ stock ---
+def measure_stock(env, marker, results):
+    """Stock availability of 5 and 50 lines; everything is rolled back."""
+    say("stock availability of 5 and 50 lines (rolled back)")
+    parts = env["product.product"].browse(marker["parts"])
+    customer = env["res.partner"].browse(marker["template_partner"])
+    found = {}
+    for stage in ("quote", "reserved"):
+        for size in STOCK_LINES:
+            lines_vals = [
+                (0, 0, {"product_id": part.id, "product_uom_qty": 1.0})
+                for part in parts[:size]
+            ]
+            wo = env["work.order"].create(
+                {"partner_id": customer.id, "title": "Stock", "line_ids": lines_vals}
+            )
+            so = env["sale.order"].create(
+                {"partner_id": customer.id, "order_line": lines_vals}
+            )
+            wo._action_quote()
+            if stage == "reserved":
+                wo.action_mark_approved()
+                so.action_confirm()
+            env.flush_all()
+            for key, lines, probe in (
+                ("wo", wo.line_ids, "stock_status"),
+                ("so", so.order_line, "virtual_available_at_date"),
+            ):
+                lines.mapped(probe)  # warm the ormcaches
+                # cold record cache: everything the computation reads is read
+                env.invalidate_all()
+                _r, queries, seconds = count_queries(
+                    env.cr, lambda lines=lines, probe=probe: lines.mapped(probe)
+                )
+                found[key, stage, size] = (queries, seconds * 1000)
+            env.cr.rollback()
+            env.invalidate_all()
+    few, many = STOCK_LINES
+    for stage, label in (
+        ("quote", "WO quoted / SO quotation"),
+        ("reserved", "WO approved / SO confirmed, with delivery"),
+    ):
+        results.add(
+            f"Stock availability ({label}): queries, {few} / {many} lines",
+            f"{found['wo', stage, few][0]} / {found['wo', stage, many][0]}",
+            f"{found['so', stage, few][0]} / {found['so', stage, many][0]}",
+        )
+        results.add(
+            f"Stock availability ({label}): time, {many} lines",
+            found["wo", stage, many][1],
+            found["so", stage, many][1],
+            "ms",
+        )
