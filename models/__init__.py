@@ -8,6 +8,7 @@ from . import work_order_line_stock
 from . import work_order_template
 from . import work_order_template_line
 from . import account_move
+from . import mail_compose_message
 from . import stock_picking
 from . import stock_move
 from . import sale_order

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 
 
 class AccountMove(models.Model):
@@ -8,16 +8,27 @@ class AccountMove(models.Model):
         "work.order", copy=False, index="btree_not_null", readonly=True
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("work_order_id") for vals in vals_list):
+            self._check_work_order_link()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "work_order_id" in vals:
+            self._check_work_order_link()
+        return super().write(vals)
+
+    def _check_work_order_link(self):
+        """The invoice link is the work order's invoice_ids: Generate Invoice
+        sets it, nothing else."""
+        self.env["work.order"]._check_workflow_fields({"invoice_ids": True})
+
     def action_view_work_order(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Work Order"),
-            "res_model": "work.order",
-            "res_id": self.work_order_id.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
+        return self.env["work.order"]._get_form_action(
+            "work.order", self.work_order_id, _("Work Order")
+        )
 
     def _get_invoice_action(self):
         """The window action showing these customer invoices."""

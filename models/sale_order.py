@@ -54,7 +54,7 @@ class SaleOrder(models.Model):
                     order=self.name,
                 )
             )
-        work_order = self.env["work.order"].create(self._prepare_work_order_values())
+        work_order = self.env["work.order"].create(self._prepare_work_order_vals())
         # The customer approved the quotation when the sale order was confirmed.
         work_order._action_approve()
         work_order.message_post_with_source(
@@ -62,14 +62,7 @@ class SaleOrder(models.Model):
             render_values={"self": work_order, "origin": self},
             subtype_xmlid="mail.mt_note",
         )
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Work Order"),
-            "res_model": "work.order",
-            "res_id": work_order.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
+        return work_order._get_form_action("work.order", work_order, _("Work Order"))
 
     def action_view_work_orders(self):
         self.ensure_one()
@@ -87,7 +80,7 @@ class SaleOrder(models.Model):
         action["context"] = {"create": False}
         return action
 
-    def _prepare_work_order_values(self):
+    def _prepare_work_order_vals(self):
         self.ensure_one()
         lines = self.order_line.filtered(lambda line: not line.is_downpayment)
         first_line = lines.filtered(lambda line: not line.display_type)[:1]
@@ -105,6 +98,6 @@ class SaleOrder(models.Model):
             "fiscal_position_id": self.fiscal_position_id.id,
             "sale_order_id": self.id,
             "line_ids": [
-                Command.create(line._prepare_work_order_line_values()) for line in lines
+                Command.create(line._prepare_work_order_line_vals()) for line in lines
             ],
         }

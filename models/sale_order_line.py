@@ -42,7 +42,7 @@ class SaleOrderLine(models.Model):
             )
         )
 
-    def _prepare_work_order_line_values(self):
+    def _prepare_work_order_line_vals(self):
         """The values of the work order line copied from this line."""
         self.ensure_one()
         if self.display_type:

@@ -17,6 +17,12 @@ STATES = [
     ("rejected", "Rejected"),
 ]
 
+# The workflow methods write the workflow fields in an environment whose context
+# holds this object under WORKFLOW_CONTEXT_KEY. An RPC call's context is JSON: it
+# can name the key but never carry the object itself.
+WORKFLOW_CONTEXT_KEY = "work_order_workflow"
+_WORKFLOW_MARK = object()
+
 
 class WorkOrder(models.Model):
     _name = "work.order"
@@ -360,12 +366,21 @@ class WorkOrder(models.Model):
     def _onchange_template_id(self):
         if self.template_id:
             self.line_ids = [Command.clear()] + [
-                Command.create(vals) for vals in self.template_id._prepare_order_lines()
+                Command.create(vals)
+                for vals in self.template_id._prepare_order_line_vals_list()
             ]
 
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            # a new work order starts as Draft with no workflow value set
+            self._check_workflow_fields(
+                {
+                    fname: value
+                    for fname, value in vals.items()
+                    if value and (fname, value) != ("state", "draft")
+                }
+            )
             if vals.get("name", _("New")) == _("New"):
                 vals["name"] = self.env["ir.sequence"].next_by_code("work.order") or _(
                     "New"
@@ -373,11 +388,13 @@ class WorkOrder(models.Model):
             if vals.get("template_id") and "line_ids" not in vals:
                 template = self.env["work.order.template"].browse(vals["template_id"])
                 vals["line_ids"] = [
-                    Command.create(line) for line in template._prepare_order_lines()
+                    Command.create(line)
+                    for line in template._prepare_order_line_vals_list()
                 ]
         return super().create(vals_list)
 
     def write(self, vals):
+        self._check_workflow_fields(vals)
         self._check_editable(vals)
         return super().write(vals)
 
@@ -413,30 +430,41 @@ class WorkOrder(models.Model):
         """States in which what was agreed (the business fields) may change."""
         return ("draft", "quoted", "approved", "scheduled")
 
+    def _get_workflow_fields(self):
+        """Workflow field -> the button (or customer act) that sets it.
+
+        Only the workflow methods write these fields (``_workflow_write``).
+        """
+        hold = _("Put On Hold / Resume")
+        clock = _("Start Work, Put On Hold or Complete")
+        portal_decision = _("the customer's decision in the portal")
+        return {
+            "state": _("the buttons in the work order's header"),
+            "previous_state": hold,
+            "hold_reason": hold,
+            "in_progress_since": clock,
+            "actual_duration": clock,
+            "date_quoted": _("Send Quote"),
+            "date_approved": _("Mark Approved"),
+            "approved_amount": _("Mark Approved"),
+            "date_started": _("Start Work"),
+            "date_completed": _("Complete"),
+            "date_invoiced": _("Generate Invoice"),
+            "invoice_ids": _("Generate Invoice"),
+            "date_cancelled": _("Cancel"),
+            "date_rejected": portal_decision,
+            "decline_reason": portal_decision,
+            "signature": portal_decision,
+            "signed_by": portal_decision,
+            "signed_on": portal_decision,
+        }
+
     def _get_lock_exempt_fields(self):
         """Fields the workflow, the chatter and the portal still write once the
         work order is locked (besides ``message_*`` and ``activity_*``)."""
-        return {
-            "state",
-            "previous_state",
-            "date_quoted",
-            "date_approved",
-            "date_started",
-            "date_completed",
-            "date_invoiced",
-            "date_cancelled",
-            "date_rejected",
-            "in_progress_since",
-            "actual_duration",
-            "hold_reason",
-            "signature",
-            "signed_by",
-            "signed_on",
-            "approved_amount",
-            "decline_reason",
+        return set(self._get_workflow_fields()) | {
             "portal_last_viewed",
             "access_token",
-            "invoice_ids",
             "picking_ids",
             "message_main_attachment_id",
         }
@@ -445,6 +473,43 @@ class WorkOrder(models.Model):
         """The translated label of ``state`` (by default the record's own)."""
         labels = dict(self._fields["state"]._description_selection(self.env))
         return labels[state or self.state]
+
+    # ------------------------------------------------------------------
+    # Workflow fields: written by the workflow methods only
+    # ------------------------------------------------------------------
+
+    def _is_workflow_call(self):
+        """Whether this environment may write workflow fields: the workflow
+        methods' own, or the superuser's (data migrations)."""
+        return (
+            self.env.context.get(WORKFLOW_CONTEXT_KEY) is _WORKFLOW_MARK
+            or self.env.is_superuser()
+        )
+
+    @api.model
+    def _in_workflow(self, records):
+        """``records`` in an environment allowed to write workflow fields."""
+        return records.with_context(**{WORKFLOW_CONTEXT_KEY: _WORKFLOW_MARK})
+
+    def _workflow_write(self, vals):
+        """Write workflow fields (and others) on behalf of a workflow method."""
+        return self._in_workflow(self).write(vals)
+
+    def _check_workflow_fields(self, vals):
+        """Refuse a direct write of a workflow field, naming the button to use."""
+        if self._is_workflow_call():
+            return
+        workflow_fields = self._get_workflow_fields()
+        for fname in vals:
+            if fname in workflow_fields:
+                raise UserError(
+                    _(
+                        "“%(field)s” is set by the work order's workflow and cannot "
+                        "be written directly. Use %(button)s.",
+                        field=self._fields[fname]._description_string(self.env),
+                        button=workflow_fields[fname],
+                    )
+                )
 
     # ------------------------------------------------------------------
     # Lifecycle
@@ -501,7 +566,7 @@ class WorkOrder(models.Model):
             )
 
     def _action_quote(self):
-        self.write({"state": "quoted", "date_quoted": fields.Datetime.now()})
+        self._workflow_write({"state": "quoted", "date_quoted": fields.Datetime.now()})
 
     def action_mark_approved(self):
         self._check_transition("action_mark_approved")
@@ -509,7 +574,7 @@ class WorkOrder(models.Model):
 
     def _action_approve(self):
         for order in self:
-            order.write(
+            order._workflow_write(
                 {
                     "state": "approved",
                     "date_approved": fields.Datetime.now(),
@@ -540,6 +605,7 @@ class WorkOrder(models.Model):
             "context": {"default_order_id": self.id},
         }
 
+    @api.model
     def _get_form_action(self, res_model, record, title):
         """Open ``record`` of ``res_model`` in its form view."""
         return {
@@ -561,12 +627,12 @@ class WorkOrder(models.Model):
         vals = {"state": "scheduled", "scheduled_date": scheduled_date}
         if technician:
             vals["user_id"] = technician.id
-        self.write(vals)
+        self._workflow_write(vals)
 
     def action_start(self):
         self._check_transition("action_start")
         now = fields.Datetime.now()
-        self.write(
+        self._workflow_write(
             {"state": "in_progress", "date_started": now, "in_progress_since": now}
         )
 
@@ -580,7 +646,7 @@ class WorkOrder(models.Model):
             raise UserError(_("Say why the work order goes on hold."))
         for order in self:
             order._stop_progress_clock()
-            order.write(
+            order._workflow_write(
                 {
                     "state": "on_hold",
                     "previous_state": order.state,
@@ -599,7 +665,7 @@ class WorkOrder(models.Model):
             vals = {"state": target, "previous_state": False, "hold_reason": False}
             if target == "in_progress":
                 vals["in_progress_since"] = now
-            order.write(vals)
+            order._workflow_write(vals)
 
     def action_complete(self):
         self._check_transition("action_complete")
@@ -608,14 +674,16 @@ class WorkOrder(models.Model):
     def _action_complete(self):
         for order in self:
             order._stop_progress_clock()
-        self.write({"state": "completed", "date_completed": fields.Datetime.now()})
+        self._workflow_write(
+            {"state": "completed", "date_completed": fields.Datetime.now()}
+        )
 
     def _stop_progress_clock(self):
         """Add the time since the work (re)started to the actual duration."""
         self.ensure_one()
         if self.state == "in_progress" and self.in_progress_since:
             elapsed = fields.Datetime.now() - self.in_progress_since
-            self.write(
+            self._workflow_write(
                 {
                     "actual_duration": self.actual_duration
                     + elapsed.total_seconds() / 3600.0,
@@ -629,7 +697,7 @@ class WorkOrder(models.Model):
 
     def action_revise(self):
         self._check_transition("action_revise")
-        self.write({"state": "draft"})
+        self._workflow_write({"state": "draft"})
 
     def action_cancel(self):
         self._check_transition("action_cancel")
@@ -637,7 +705,9 @@ class WorkOrder(models.Model):
         self._action_cancel()
 
     def _action_cancel(self):
-        self.write({"state": "cancelled", "date_cancelled": fields.Datetime.now()})
+        self._workflow_write(
+            {"state": "cancelled", "date_cancelled": fields.Datetime.now()}
+        )
 
     # ------------------------------------------------------------------
     # Row lock and edit lock

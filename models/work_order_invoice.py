@@ -98,10 +98,14 @@ class WorkOrder(models.Model):
             # Work order managers invoice without billing rights, like salespeople
             # invoice a sale order; the rights were checked by the caller.
             move_model = move_model.sudo()
+        # the invoice link is a workflow field: only this method sets it
+        move_model = self._in_workflow(move_model)
         invoices = move_model.with_context(default_move_type="out_invoice").create(
-            [order._prepare_invoice_values() for order in orders]
+            [order._prepare_invoice_vals() for order in orders]
         )
-        orders.write({"state": "invoiced", "date_invoiced": fields.Datetime.now()})
+        orders._workflow_write(
+            {"state": "invoiced", "date_invoiced": fields.Datetime.now()}
+        )
         for invoice in invoices:
             invoice.message_post_with_source(
                 "mail.message_origin_link",
@@ -110,7 +114,7 @@ class WorkOrder(models.Model):
             )
         return invoices
 
-    def _prepare_invoice_values(self):
+    def _prepare_invoice_vals(self):
         self.ensure_one()
         partner = self.partner_id.with_company(self.company_id)
         payment_term = (
@@ -129,7 +133,7 @@ class WorkOrder(models.Model):
             "ref": self.name,
             "work_order_id": self.id,
             "invoice_line_ids": [
-                Command.create(line._prepare_invoice_line_values(sequence))
+                Command.create(line._prepare_invoice_line_vals(sequence))
                 for sequence, line in enumerate(lines, start=1)
             ],
         }

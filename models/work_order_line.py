@@ -225,7 +225,7 @@ class WorkOrderLine(models.Model):
         orders.exists()._post_total_change_after_approval(old_totals)
         return result
 
-    def _prepare_invoice_line_values(self, sequence):
+    def _prepare_invoice_line_vals(self, sequence):
         """The values of the customer invoice line that bills this line."""
         self.ensure_one()
         if self.display_type:

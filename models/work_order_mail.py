@@ -10,6 +10,11 @@ SEND_SUBTYPES = {
     "quote": "work_order.mt_work_order_quote_sent",
     "update": "work_order.mt_work_order_update_sent",
 }
+# Put in the context by the mail composer itself (see mail_compose_message.py),
+# for an internal user only: the context key alone, which any chatter route lets
+# a caller set, is not enough to send a quote or an update.
+COMPOSER_SEND_KEY = "work_order_composer_send"
+COMPOSER_SEND_MARK = object()
 
 
 class WorkOrder(models.Model):
@@ -157,9 +162,15 @@ class WorkOrder(models.Model):
         return _("Work Order - %(number)s", number=self.name)
 
     def _is_customer_send(self, kwargs):
-        """Whether this ``message_post`` call is the composer sending a quote or an
-        update (and not a log note or a system message)."""
+        """Whether this ``message_post`` call is an internal user's mail composer
+        sending a quote or an update (and not a log note, a system message, or a
+        post through a chatter route with a forged context)."""
         if self.env.context.get(SEND_CONTEXT_KEY) not in SEND_SUBTYPES:
+            return False
+        if (
+            self.env.context.get(COMPOSER_SEND_KEY) is not COMPOSER_SEND_MARK
+            or self.env.user.share
+        ):
             return False
         if kwargs.get("message_type", "notification") != "comment":
             return False
@@ -195,4 +206,18 @@ class WorkOrder(models.Model):
             return super(
                 WorkOrder, self.with_context(mail_post_autofollow=autofollow)
             ).message_post(**kwargs)
+        if self._is_send_subtype(kwargs):
+            # only the composer files a message in the send history
+            kwargs.pop("subtype_id", None)
+            kwargs["subtype_xmlid"] = "mail.mt_comment"
         return super().message_post(**kwargs)
+
+    def _is_send_subtype(self, kwargs):
+        """Whether ``message_post`` was asked for a send-history subtype."""
+        if kwargs.get("subtype_xmlid") in SEND_SUBTYPES.values():
+            return True
+        subtype_id = kwargs.get("subtype_id")
+        return bool(subtype_id) and subtype_id in [
+            self.env["ir.model.data"]._xmlid_to_res_id(xmlid)
+            for xmlid in SEND_SUBTYPES.values()
+        ]

@@ -29,7 +29,7 @@ class WorkOrderTemplate(models.Model):
         if any(template.estimated_duration < 0 for template in self):
             raise ValidationError(_("The estimated duration cannot be negative."))
 
-    def _prepare_order_lines(self):
+    def _prepare_order_line_vals_list(self):
         """Values of the work order lines this template pre-fills."""
         self.ensure_one()
-        return [line._prepare_order_line() for line in self.line_ids]
+        return [line._prepare_order_line_vals() for line in self.line_ids]

@@ -78,7 +78,7 @@ class WorkOrderTemplateLine(models.Model):
                     _("Template lines cannot have a negative quantity or price.")
                 )
 
-    def _prepare_order_line(self):
+    def _prepare_order_line_vals(self):
         self.ensure_one()
         if self.display_type:
             return {

@@ -7,3 +7,5 @@ from . import test_stock
 from . import test_invoice
 from . import test_mail_report
 from . import test_portal
+from . import test_integrity
+from . import test_architecture
