@@ -7,7 +7,7 @@
     "website": "https://github.com/work-order-odoo/work_order",
     "author": "Work Orders for Odoo contributors",
     "license": "LGPL-3",
-    "depends": ["portal", "mail", "account", "stock", "sale"],
+    "depends": ["portal", "mail", "account", "stock", "sale", "sale_stock"],
     "data": [
         "security/work_order_groups.xml",
         "security/ir.model.access.csv",

@@ -11,5 +11,7 @@ from . import account_move
 from . import mail_compose_message
 from . import stock_picking
 from . import stock_move
+from . import stock_rule
+from . import procurement_group
 from . import sale_order
 from . import sale_order_line

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class StockMove(models.Model):
@@ -10,5 +10,32 @@ class StockMove(models.Model):
         index="btree_not_null",
         readonly=True,
         ondelete="set null",
-        help="The work order line this move delivers; kept on backorder moves.",
+        help="The work order line this move delivers; kept on backorder moves and "
+        "on the later steps of a multi-step delivery.",
     )
+
+    @api.model
+    def _prepare_merge_moves_distinct_fields(self):
+        """Each move stays tied to its own work order line (two lines of one
+        part are never merged), as sale_stock does with ``sale_line_id``."""
+        return super()._prepare_merge_moves_distinct_fields() + ["work_order_line_id"]
+
+    def _filter_work_order_procured(self):
+        """The moves a work order line's procurement created, not cancelled.
+
+        The moves the warehouse's pull rule made for the line (and their
+        backorders), which take the parts from stock towards the customer:
+        the only step of a 1-step delivery, the pick of a multi-step one. The
+        later steps, which Odoo's push rules add once a step is done (pack,
+        ship), are left out so a quantity is never counted twice; so are
+        returns. This mirrors ``sale.order.line._get_outgoing_incoming_moves``.
+        """
+        return self.filtered(
+            lambda move: move.work_order_line_id
+            and move.state != "cancel"
+            and not move.scrapped
+            and move.product_id == move.work_order_line_id.product_id
+            and move.rule_id.action != "push"
+            and not move.origin_returned_move_id
+            and (move.location_final_id or move.location_dest_id)._is_outgoing()
+        )

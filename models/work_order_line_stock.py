@@ -262,37 +262,158 @@ class WorkOrderLine(models.Model):
         }
 
     def _get_own_open_move_quantities(self):
-        """{(work order id, product id): quantity of the order's open deliveries}.
+        """{(work order id, product id): open quantity leaving its warehouse}.
 
-        These moves are already subtracted from the warehouse forecast.
+        These moves are already subtracted from the warehouse forecast: as in
+        ``product.product._get_domain_locations_new``, the open moves from a
+        location of the warehouse whose final destination is outside it. With a
+        multi-step delivery that is the step under way (the pick, whose final
+        destination is the customer, then the later steps), never an internal
+        move on its own.
         """
         order_ids = [oid for oid in self.order_id._origin.ids if oid]
         if not order_ids:
             return {}
+        warehouse_ids = self.order_id.warehouse_id.ids
         groups = self.env["stock.move"]._read_group(
             [
-                ("picking_id.work_order_id", "in", order_ids),
+                ("group_id.work_order_id", "in", order_ids),
                 ("product_id", "in", self.product_id.ids),
                 (
                     "state",
                     "in",
                     ("waiting", "confirmed", "partially_available", "assigned"),
                 ),
+                ("location_id.warehouse_id", "in", warehouse_ids),
+                "|",
+                "&",
+                ("location_final_id", "!=", False),
+                ("location_final_id.warehouse_id", "not in", warehouse_ids),
+                "&",
+                ("location_final_id", "=", False),
+                ("location_dest_id.warehouse_id", "not in", warehouse_ids),
             ],
-            ["picking_id", "product_id"],
+            ["group_id", "product_id"],
             ["product_qty:sum"],
         )
         quantities = defaultdict(float)
-        for picking, product, qty in groups:
-            quantities[picking.work_order_id.id, product.id] += qty
+        for group, product, qty in groups:
+            quantities[group.work_order_id.id, product.id] += qty
         return quantities
 
     def _is_delivered_by_sale_order(self):
+        """Whether sale_stock already procured this line's parts for the sale
+        order it was copied from.
+
+        Confirming a sale order runs the sale order lines' procurements
+        (``sale.order.line._action_launch_stock_rule``): the sale order's own
+        delivery, with its steps and backorders, then carries the parts, its
+        moves linked to the sale line (``move_ids``). The work order leaves such
+        a line to that delivery and procures nothing for it, so the parts are
+        never reserved twice, whatever the sale order's delivery already did.
+        """
         self.ensure_one()
-        sale_line = self.sale_line_id
-        return bool(
-            sale_line and "move_ids" in sale_line._fields and sale_line.move_ids
-        )
+        # sudo: technicians read whether the sale order delivers, nothing more.
+        return bool(self.sudo().sale_line_id.move_ids)
+
+    # ------------------------------------------------------------------
+    # Procurement (as sale_stock's sale.order.line)
+    # ------------------------------------------------------------------
+
+    def _get_procured_moves(self):
+        """The moves the lines' procurements created, not cancelled (see
+        ``stock.move._filter_work_order_procured``)."""
+        moves = self.order_id.procurement_group_id.stock_move_ids
+        return moves.filtered(
+            lambda m: m.work_order_line_id in self
+        )._filter_work_order_procured()
+
+    def _get_qty_procurement(self):
+        """Quantity already procured for the line, in the line's unit: what its
+        moves delivered, plus what they still have to deliver."""
+        self.ensure_one()
+        qty = 0.0
+        for move in self._get_procured_moves():
+            move_qty = move.quantity if move.state == "done" else move.product_uom_qty
+            qty += move.product_uom._compute_quantity(
+                move_qty, self.product_uom_id, round=False
+            )
+        return qty
+
+    def _prepare_procurement_values(self):
+        """The values the stock rules copy onto the moves of the line."""
+        self.ensure_one()
+        order = self.order_id
+        return {
+            "group_id": order.procurement_group_id,
+            "work_order_line_id": self.id,
+            "date_planned": order.scheduled_date or fields.Datetime.now(),
+            "warehouse_id": order.warehouse_id,
+            "partner_id": order._get_delivery_partner().id,
+            "company_id": order.company_id,
+            "sequence": self.sequence,
+        }
+
+    def _action_launch_stock_rule(self):
+        """Bring the procurement of the lines to their quantities.
+
+        As ``sale.order.line._action_launch_stock_rule``: the difference between
+        the line and what its moves cover is procured through the warehouse's
+        stock rules (``procurement.group.run``), which create the moves, put
+        them in the transfer of the work order's group and reserve them. A
+        lower quantity is taken off the line's open moves, which is what Odoo
+        does with sale_stock's negative procurement when it merges it into the
+        open move; done directly, it can never turn into a return from the
+        customer (sale_stock's outcome when no open transfer takes it).
+        """
+        procurements = []
+        for line in self:
+            uom = line.product_uom_id
+            missing = line.product_uom_qty - line._get_qty_procurement()
+            if float_compare(missing, 0.0, precision_rounding=uom.rounding) < 0:
+                line._decrease_open_procured_moves(-missing)
+                continue
+            if float_compare(missing, 0.0, precision_rounding=uom.rounding) == 0:
+                continue
+            order = line.order_id
+            product_qty, procurement_uom = uom._adjust_uom_quantities(
+                missing, line.product_id.uom_id
+            )
+            procurements.append(
+                self.env["procurement.group"].Procurement(
+                    line.product_id,
+                    product_qty,
+                    procurement_uom,
+                    order._get_customer_location(),
+                    line.product_id.display_name,
+                    order.name,
+                    order.company_id,
+                    line._prepare_procurement_values(),
+                )
+            )
+        if procurements:
+            self.env["procurement.group"].run(procurements)
+
+    def _decrease_open_procured_moves(self, quantity):
+        """Take ``quantity`` (line unit) off the line's open moves, newest
+        first; a move left without demand is cancelled, and the stock it
+        reserved is freed."""
+        self.ensure_one()
+        uom = self.product_uom_id
+        moves = self._get_procured_moves().filtered(lambda m: m.state != "done")
+        for move in moves.sorted("id", reverse=True):
+            if float_compare(quantity, 0.0, precision_rounding=uom.rounding) <= 0:
+                break
+            move_qty = move.product_uom._compute_quantity(
+                move.product_uom_qty, uom, round=False
+            )
+            if float_compare(quantity, move_qty, precision_rounding=uom.rounding) >= 0:
+                move._action_cancel()
+            else:
+                move.product_uom_qty -= uom._compute_quantity(
+                    quantity, move.product_uom, rounding_method="HALF-UP"
+                )
+            quantity -= move_qty
 
     def _format_qty(self, qty):
         digits = self.env["decimal.precision"].precision_get("Product Unit of Measure")

@@ -11,8 +11,19 @@ class WorkOrder(models.Model):
     # Technicians (group_work_order_user) have no stock rights, yet their
     # actions on the work order reserve, deliver and cancel its parts. The
     # methods below therefore run the stock side as superuser, only on the
-    # delivery of a work order the user has just been allowed to change.
+    # procurement group and transfers of a work order the user has just been
+    # allowed to change.
 
+    procurement_group_id = fields.Many2one(
+        "procurement.group",
+        string="Procurement Group",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        groups="base.group_user",
+        help="Holds every transfer of the parts (pick, pack, delivery, "
+        "backorders); created when the parts are first procured.",
+    )
     picking_ids = fields.One2many(
         "stock.picking",
         "work_order_id",
@@ -70,6 +81,11 @@ class WorkOrder(models.Model):
     def _get_stock_order_fields(self):
         """Work order fields copied onto its delivery."""
         return {"warehouse_id", "partner_id", "service_address_id", "scheduled_date"}
+
+    def _get_lock_exempt_fields(self):
+        """The procurement group may be created while the work order is locked
+        (Complete procures what is still missing before delivering)."""
+        return super()._get_lock_exempt_fields() | {"procurement_group_id"}
 
     def _get_delivery_partner(self):
         """Where the parts go: the service address, else the customer."""
@@ -210,104 +226,96 @@ class WorkOrder(models.Model):
         )._sync_stock_pickings()
 
     def _sync_stock_pickings(self):
-        """Create or update the delivery that reserves the parts.
+        """Procure the parts through the warehouse's stock rules, in step with
+        the lines.
 
-        One delivery per work order (the warehouse's delivery type, from its
-        stock to the customer), one move per storable line for the quantity not
-        delivered yet. Changed lines update their move, removed lines cancel
-        it, new lines add one; everything still open is reserved again. A
-        change of warehouse cancels the moves of the old one.
+        As sale_stock does for a confirmed sale order: the moves of the work
+        order share its procurement group, and each storable line asks the
+        rules for what its moves do not cover yet. The warehouse's delivery
+        route decides the chain: 1-step delivers from stock, 2- and 3-step
+        pick (and pack) first; Odoo adds the later steps once a step is done.
+        A line lowered takes the difference off its open moves; a line removed,
+        a product changed or a warehouse changed cancels the line's old moves
+        (and the steps after them) before the new ones are procured. The open
+        transfers follow the service address and the scheduled date, and
+        everything still open is reserved again.
         """
         for order in self:
             # sudo: see the comment above this section.
-            order = order.sudo()
-            picking_type = order.warehouse_id.out_type_id
+            order = order.sudo().with_company(order.company_id)
             stock_lines = order._get_stock_lines()
-            moves = order.picking_ids.move_ids
-            open_moves = moves.filtered(lambda m: m.state not in ("done", "cancel"))
-            done_moves = moves.filtered(lambda m: m.state == "done")
-            stale = open_moves.filtered(
-                lambda m, lines=stock_lines, ptype=picking_type: m.picking_type_id
-                != ptype
-                or m.work_order_line_id not in lines
-                or m.product_id != m.work_order_line_id.product_id
-                or m.product_uom != m.work_order_line_id.product_uom_id
-            )
-            open_moves -= stale
-            to_create = []
-            for line in stock_lines:
-                uom = line.product_uom_id
-                line_moves = open_moves.filtered(
-                    lambda m, ln=line: m.work_order_line_id == ln
-                )
-                stale |= line_moves[1:]
-                move = line_moves[:1]
-                done_qty = sum(
-                    m.product_uom._compute_quantity(m.quantity, uom, round=False)
-                    for m in done_moves
-                    if m.work_order_line_id == line
-                )
-                remaining = line.product_uom_qty - done_qty
-                if float_compare(remaining, 0.0, precision_rounding=uom.rounding) <= 0:
-                    stale |= move
-                elif not move:
-                    to_create.append(order._prepare_stock_move_vals(line, remaining))
-                elif float_compare(
-                    move.product_uom_qty, remaining, precision_rounding=uom.rounding
-                ):
-                    move.product_uom_qty = remaining
-            stale._action_cancel()
-            pickings = order.picking_ids.filtered(
-                lambda p, ptype=picking_type: p.state not in ("done", "cancel")
-                and p.picking_type_id == ptype
-            )
-            if to_create:
-                picking = pickings[:1]
-                if not picking:
-                    picking = (
-                        self.env["stock.picking"]
-                        .sudo()
-                        .create(order._prepare_picking_vals())
-                    )
-                    pickings |= picking
-                for vals in to_create:
-                    vals["picking_id"] = picking.id
-                new_moves = self.env["stock.move"].sudo().create(to_create)
-                # No merge: each move stays tied to its own line.
-                new_moves._action_confirm(merge=False)
+            order._cancel_stale_stock_moves(stock_lines)
+            if stock_lines:
+                order._get_procurement_group()
+            stock_lines._action_launch_stock_rule()
+            pickings = order._get_open_pickings()
             if pickings:
                 pickings.write(order._prepare_picking_update_vals(pickings))
             pickings.move_ids.filtered(
                 lambda m: m.state in ("confirmed", "partially_available", "waiting")
             )._action_assign()
 
-    def _prepare_picking_vals(self):
+    def _get_procurement_group(self):
+        """The work order's procurement group, created on first use."""
         self.ensure_one()
-        picking_type = self.warehouse_id.out_type_id
-        if not picking_type:
-            raise UserError(
-                _(
-                    "The warehouse %(warehouse)s has no delivery operation type: "
-                    "the parts of %(order)s cannot be reserved.",
-                    warehouse=self.warehouse_id.name,
-                    order=self.name,
-                )
+        group = self.procurement_group_id
+        if not group:
+            group = (
+                self.env["procurement.group"]
+                .sudo()
+                .create(self._prepare_procurement_group_vals())
             )
-        partner = self._get_delivery_partner()
+            self.sudo().procurement_group_id = group
+        elif group.partner_id != self._get_delivery_partner():
+            group.sudo().partner_id = self._get_delivery_partner()
+        return group
+
+    def _prepare_procurement_group_vals(self):
+        """The procurement group of the parts.
+
+        Deliberately without ``sale_id``, even for a work order made from a
+        sale order: sale_stock would then show these transfers on the sale
+        order and, on validation, add a sale order line for every delivered
+        move it does not know, billing the parts a second time. The work order
+        invoices its own lines.
+        """
+        self.ensure_one()
         return {
-            "picking_type_id": picking_type.id,
-            "partner_id": partner.id,
-            "origin": self.name,
-            "work_order_id": self.id,
-            "company_id": self.company_id.id,
-            "location_id": self.warehouse_id.lot_stock_id.id,
-            "location_dest_id": self._get_customer_location().id,
-            "scheduled_date": self.scheduled_date or fields.Datetime.now(),
+            "name": self.name,
             "move_type": "direct",
+            "partner_id": self._get_delivery_partner().id,
+            "work_order_id": self.id,
         }
 
+    def _get_open_pickings(self):
+        return self.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
+
+    def _cancel_stale_stock_moves(self, stock_lines):
+        """Cancel the open moves that no longer match a line.
+
+        The whole old chain goes: moves of removed lines (or lines no longer
+        to procure) and of a changed product, at every step. A changed
+        warehouse cancels the line's open moves that take the parts from the
+        old warehouse's stock; parts already picked there go on to the
+        customer.
+        """
+        self.ensure_one()
+        moves = self.procurement_group_id.stock_move_ids.filtered(
+            lambda m: m.state not in ("done", "cancel")
+        )
+        stale = moves.filtered(
+            lambda m: m.work_order_line_id not in stock_lines
+            or m.product_id != m.work_order_line_id.product_id
+        )
+        stale |= (
+            (moves - stale)
+            ._filter_work_order_procured()
+            .filtered(lambda m: m.location_id.warehouse_id != self.warehouse_id)
+        )
+        stale._action_cancel()
+
     def _prepare_picking_update_vals(self, pickings):
-        """Values to write on the open deliveries when the work order changes."""
+        """Values to write on the open transfers when the work order changes."""
         partner = self._get_delivery_partner()
         vals = {}
         if pickings.partner_id != partner:
@@ -319,6 +327,7 @@ class WorkOrder(models.Model):
         return vals
 
     def _get_customer_location(self):
+        """Where the parts end: the procurement's destination."""
         self.ensure_one()
         partner = self._get_delivery_partner()
         return (
@@ -326,61 +335,46 @@ class WorkOrder(models.Model):
             or self.warehouse_id.out_type_id.default_location_dest_id
         )
 
-    def _prepare_stock_move_vals(self, line, quantity):
-        self.ensure_one()
-        return {
-            "name": line.name or line.product_id.display_name,
-            "description_picking": line.name,
-            "product_id": line.product_id.id,
-            "product_uom_qty": quantity,
-            "product_uom": line.product_uom_id.id,
-            "location_id": self.warehouse_id.lot_stock_id.id,
-            "location_dest_id": self._get_customer_location().id,
-            "picking_type_id": self.warehouse_id.out_type_id.id,
-            "partner_id": self._get_delivery_partner().id,
-            "company_id": self.company_id.id,
-            "origin": self.name,
-            "date": self.scheduled_date or fields.Datetime.now(),
-            "work_order_line_id": line.id,
-            "warehouse_id": self.warehouse_id.id,
-        }
-
     def _validate_stock_pickings(self):
         """Deliver the parts on Complete: the stock is consumed.
 
-        Each move is validated with its line quantity. Shortage rule: stock is
-        never driven negative. If the warehouse cannot cover a part, what is
-        reserved is delivered and, following Odoo's backorder logic, the
-        missing quantity stays in a backorder linked to the work order (or,
-        when nothing at all could be reserved, in the open delivery itself);
-        the chatter names the short parts and the transfer that still waits
-        for them. Validate that transfer in Inventory once the parts arrive,
-        or cancel it there. An operation type set to never create backorders
-        drops the missing quantities instead, as Odoo does.
+        Every step of the chain is validated in order (pick, then pack, then
+        the delivery Odoo adds once the previous step is done), each with what
+        is reserved. Shortage rule: stock is never driven negative. If the
+        warehouse cannot cover a part, what is reserved goes through the chain
+        and, following Odoo's backorder logic, the missing quantity stays in a
+        backorder of the first step linked to the work order (or, when nothing
+        at all could be reserved, in the open transfer itself); the chatter
+        names the short parts and the transfer that still waits for them.
+        Validate that transfer in Inventory once the parts arrive, or cancel
+        it there. An operation type set to never create backorders drops the
+        missing quantities instead, as Odoo does.
         """
         for order in self:
             order._sync_stock_pickings()
             # sudo: see the comment above this section.
             order_sudo = order.sudo()
-            pickings = order_sudo.picking_ids.filtered(
-                lambda p: p.state not in ("done", "cancel")
-            )
-            if not pickings:
-                continue
-            moves = pickings.move_ids.filtered(
-                lambda m: m.state not in ("done", "cancel")
-            )
-            moves.filtered(lambda m: m.state != "assigned")._action_assign()
-            shortages = []
-            for move in moves:
-                rounding = move.product_uom.rounding
-                missing = move.product_uom_qty - move.quantity
-                if float_compare(missing, 0.0, precision_rounding=rounding) > 0:
-                    shortages.append((move.product_id, missing, move.product_uom))
-                if not float_is_zero(move.quantity, precision_rounding=rounding):
-                    move.picked = True
-            to_validate = pickings.filtered(lambda p: any(p.move_ids.mapped("picked")))
-            if to_validate:
+            shortages = None
+            validated = order_sudo.env["stock.picking"]
+            while True:
+                pickings = order_sudo._get_open_pickings() - validated
+                moves = pickings.move_ids.filtered(
+                    lambda m: m.state not in ("done", "cancel")
+                )
+                moves.filtered(lambda m: m.state != "assigned")._action_assign()
+                if shortages is None:
+                    shortages = order_sudo._get_stock_shortages(moves)
+                for move in moves:
+                    if not float_is_zero(
+                        move.quantity, precision_rounding=move.product_uom.rounding
+                    ):
+                        move.picked = True
+                to_validate = pickings.filtered(
+                    lambda p: any(p.move_ids.mapped("picked"))
+                )
+                if not to_validate:
+                    break
+                validated |= to_validate
                 to_validate.with_context(
                     skip_backorder=True, skip_sms=True, cancel_backorder=False
                 ).button_validate()
@@ -397,6 +391,17 @@ class WorkOrder(models.Model):
                     )
             if shortages:
                 order._post_stock_shortage(shortages)
+
+    def _get_stock_shortages(self, moves):
+        """[(product, missing quantity, uom)] of the moves that take the parts
+        from stock, before anything is validated."""
+        shortages = []
+        for move in moves._filter_work_order_procured():
+            missing = move.product_uom_qty - move.quantity
+            rounding = move.product_uom.rounding
+            if float_compare(missing, 0.0, precision_rounding=rounding) > 0:
+                shortages.append((move.product_id, missing, move.product_uom))
+        return shortages
 
     def _post_stock_shortage(self, shortages):
         self.ensure_one()
@@ -430,7 +435,7 @@ class WorkOrder(models.Model):
         self.message_post(body=body)
 
     def _cancel_stock_pickings(self):
-        """Cancel the open deliveries; done ones stay as they are."""
+        """Cancel the open transfers of the whole chain; done ones stay."""
         # sudo: see the comment above this section (managers have no stock
         # rights either).
         self.sudo().picking_ids.filtered(
@@ -441,7 +446,8 @@ class WorkOrder(models.Model):
         """The goods to take to the job: [(product, quantity, uom)].
 
         Storable parts follow the delivery once it exists: the quantities
-        reserved on its open moves (nothing for a part not reserved) and, after
+        reserved on the open moves that take them from stock (nothing for a
+        part not reserved; the pick of a multi-step delivery) and, after
         completion, the quantities delivered; before approval, the lines as
         entered. Other goods (consumables, parts the sale order delivers) come
         as entered on their lines.
@@ -455,7 +461,8 @@ class WorkOrder(models.Model):
             - stock_lines
         )
         # sudo: technicians print the work sheet without stock rights.
-        moves = self.sudo().picking_ids.move_ids.filtered(lambda m: m.state != "cancel")
+        moves = self.sudo().procurement_group_id.stock_move_ids
+        moves = moves._filter_work_order_procured()
         if moves:
             pick_list = [
                 (
