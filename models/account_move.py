@@ -11,18 +11,19 @@ class AccountMove(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         if any(vals.get("work_order_id") for vals in vals_list):
-            self._check_work_order_link()
+            self._check_work_order_link("create")
         return super().create(vals_list)
 
     def write(self, vals):
         if "work_order_id" in vals:
-            self._check_work_order_link()
+            self._check_work_order_link("write")
         return super().write(vals)
 
-    def _check_work_order_link(self):
+    def _check_work_order_link(self, operation):
         """The invoice link is the work order's invoice_ids: Generate Invoice
         sets it, nothing else."""
-        self.env["work.order"]._check_workflow_fields({"invoice_ids": True})
+        self.check_access(operation)
+        self.env["work.order"]._check_workflow_fields({"invoice_ids": True}, "read")
 
     def action_view_work_order(self):
         self.ensure_one()

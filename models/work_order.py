@@ -379,7 +379,8 @@ class WorkOrder(models.Model):
                     fname: value
                     for fname, value in vals.items()
                     if value and (fname, value) != ("state", "draft")
-                }
+                },
+                "create",
             )
             if vals.get("name", _("New")) == _("New"):
                 vals["name"] = self.env["ir.sequence"].next_by_code("work.order") or _(
@@ -394,7 +395,7 @@ class WorkOrder(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        self._check_workflow_fields(vals)
+        self._check_workflow_fields(vals, "write")
         self._check_editable(vals)
         return super().write(vals)
 
@@ -495,13 +496,17 @@ class WorkOrder(models.Model):
         """Write workflow fields (and others) on behalf of a workflow method."""
         return self._in_workflow(self).write(vals)
 
-    def _check_workflow_fields(self, vals):
-        """Refuse a direct write of a workflow field, naming the button to use."""
+    def _check_workflow_fields(self, vals, operation):
+        """Refuse a direct write of a workflow field, naming the button to use.
+
+        A user without the right to ``operation`` at all gets Odoo's access error.
+        """
         if self._is_workflow_call():
             return
         workflow_fields = self._get_workflow_fields()
         for fname in vals:
             if fname in workflow_fields:
+                self.check_access(operation)
                 raise UserError(
                     _(
                         "“%(field)s” is set by the work order's workflow and cannot "
