@@ -1,4 +1,5 @@
 from . import work_order
+from . import work_order_workflow
 from . import work_order_stock
 from . import work_order_invoice
 from . import work_order_mail
