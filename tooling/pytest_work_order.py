@@ -12,12 +12,16 @@ test`), so that both run the same tests the same way:
 - pytest-odoo imports Odoo's test framework before any test module enables
   test mode, so Odoo logs an error about it (with a stack trace) at every
   start; Odoo's own runner logs the same line at the info level: drop it.
+- Odoo's runner only runs the test files that tests/__init__.py imports,
+  pytest collects every tests/test_*.py: warn about the ones the other misses.
 - Odoo's runner pregenerates the asset bundles in a committed transaction
   before the HttpCase tests; otherwise each browser tour would build them in
   its own rolled-back transaction.
 """
 
+import ast
 import logging
+import warnings
 from pathlib import Path
 
 import _pytest.pathlib
@@ -67,6 +71,38 @@ def pytest_configure(config):
         return odoo_root, ".".join(["odoo", "addons", MODULE, *parts])
 
     _pytest.pathlib.resolve_pkg_root_and_module_name = resolve_pkg_root_and_module_name
+
+
+def pytest_collection_modifyitems(items):
+    """Warn about the test files that make test (Odoo's runner) would not run."""
+    if not _odoo_configured():
+        return
+    from odoo.modules.module import get_module_path  # noqa: PLC0415
+
+    tests_dir = Path(get_module_path(MODULE, display_warning=False)).resolve() / "tests"
+    try:
+        tree = ast.parse((tests_dir / "__init__.py").read_text())
+    except (OSError, SyntaxError):
+        return
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                imported.add(node.module.split(".")[0])
+            else:
+                imported.update(alias.name for alias in node.names)
+    files = {Path(item.path).resolve() for item in items}
+    for path in sorted(files):
+        if path.parent == tests_dir and path.stem not in imported:
+            warnings.warn_explicit(
+                pytest.PytestWarning(
+                    "not imported by tests/__init__.py: Odoo's test runner "
+                    "(make test) does not run the tests of this file"
+                ),
+                pytest.PytestWarning,
+                str(path),
+                1,
+            )
 
 
 @pytest.fixture(scope="session", autouse=True)
