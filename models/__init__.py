@@ -4,6 +4,7 @@ from . import work_order_stock
 from . import work_order_invoice
 from . import work_order_mail
 from . import work_order_portal
+from . import work_order_line_mixin
 from . import work_order_line
 from . import work_order_line_stock
 from . import work_order_template

@@ -4,6 +4,7 @@ from odoo.exceptions import ValidationError
 
 class WorkOrderLine(models.Model):
     _name = "work.order.line"
+    _inherit = "work.order.line.mixin"
     _description = "Work Order Line"
     _order = "order_id, sequence, id"
     _check_company_auto = True
@@ -13,41 +14,10 @@ class WorkOrderLine(models.Model):
     )
     company_id = fields.Many2one(related="order_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="order_id.currency_id")
-    sequence = fields.Integer(default=10)
-    display_type = fields.Selection(
-        [("line_section", "Section"), ("line_note", "Note")], default=False
-    )
-    product_id = fields.Many2one(
-        "product.product",
-        domain="[('sale_ok', '=', True)]",
-        check_company=True,
-        index="btree_not_null",
-    )
+    product_id = fields.Many2one(index="btree_not_null")
     product_type = fields.Selection(related="product_id.type")
-    name = fields.Text(
-        string="Description",
-        compute="_compute_name",
-        store=True,
-        readonly=False,
-        precompute=True,
-        required=True,
-    )
-    product_uom_qty = fields.Float(
-        string="Quantity", digits="Product Unit of Measure", default=1.0
-    )
-    product_uom_category_id = fields.Many2one(related="product_id.uom_id.category_id")
-    product_uom_id = fields.Many2one(
-        "uom.uom",
-        string="Unit",
-        compute="_compute_product_uom_id",
-        store=True,
-        readonly=False,
-        precompute=True,
-        domain="[('category_id', '=', product_uom_category_id)]",
-    )
+    name = fields.Text(required=True)
     price_unit = fields.Float(
-        string="Unit Price",
-        digits="Product Price",
         compute="_compute_price_unit",
         store=True,
         readonly=False,
@@ -93,26 +63,8 @@ class WorkOrderLine(models.Model):
         ),
     ]
 
-    @api.depends("product_id")
-    def _compute_name(self):
-        for line in self:
-            if line.product_id:
-                product = line.product_id.with_context(
-                    lang=line.order_id.partner_id.lang
-                )
-                line.name = product.get_product_multiline_description_sale()
-            elif not line.name:
-                line.name = ""
-
-    @api.depends("product_id")
-    def _compute_product_uom_id(self):
-        for line in self:
-            if not line.product_uom_id or (
-                line.product_id
-                and line.product_uom_id.category_id
-                != line.product_id.uom_id.category_id
-            ):
-                line.product_uom_id = line.product_id.uom_id
+    def _get_description_lang(self):
+        return self.order_id.partner_id.lang or super()._get_description_lang()
 
     @api.depends("product_id", "product_uom_id", "product_uom_qty")
     def _compute_price_unit(self):
