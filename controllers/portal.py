@@ -30,15 +30,25 @@ class WorkOrderPortal(CustomerPortal):
         """The work order the visitor may open (sudo), or None.
 
         The only way a route gets its record: ``_document_check_access`` with
-        the token, a malformed token counting as absent.
+        the token, a malformed token counting as absent. A token bypasses the
+        record rules, so what the customer may see at all (the portal record
+        rule's condition, ``_get_portal_visible_domain``) is checked here again;
+        the staff still preview any work order they can open.
         """
         token = self._sanitize_work_order_token(access_token)
         try:
-            return self._document_check_access("work.order", order_id, token)
+            order_sudo = self._document_check_access("work.order", order_id, token)
         except (AccessError, MissingError):
             return None
+        if not (
+            order_sudo._is_portal_visible()
+            or request.env.user.has_group("work_order.group_work_order_user")
+        ):
+            return None
+        return order_sudo
 
     def _prepare_work_orders_domain(self, partner):
+        # What the customer may see at all is the portal record rule's business.
         return [("commercial_partner_id", "=", partner.commercial_partner_id.id)]
 
     def _get_work_order_tabs(self):

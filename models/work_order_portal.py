@@ -9,8 +9,10 @@ from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 from odoo.tools.image import binary_to_image
 from odoo.tools.mimetypes import guess_mimetype
+from odoo.tools.sql import column_exists
 
 # Customer portal: what a signature may be, and how long free text may run.
 SIGNATURE_MIMETYPES = ("image/png", "image/jpeg")
@@ -21,6 +23,19 @@ DECLINE_REASON_MAX_LENGTH = 2000
 # A customer's visits are stamped at most this often (see _portal_mark_viewed).
 PORTAL_VIEW_STAMP_INTERVAL = timedelta(minutes=5)
 PORTAL_PHOTO_MIMETYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+# The states a work order only reaches once it was sent to or agreed with the
+# customer: quoted, approved or scheduled, and every state after those. Draft and
+# Cancelled are also reached before anything was sent.
+CUSTOMER_SENT_STATES = (
+    "quoted",
+    "approved",
+    "scheduled",
+    "in_progress",
+    "on_hold",
+    "completed",
+    "invoiced",
+    "rejected",
+)
 
 
 class WorkOrder(models.Model):
@@ -43,6 +58,76 @@ class WorkOrder(models.Model):
         help="The customer's link to this work order, with its access token.",
         groups="base.group_user",
     )
+
+    customer_visible = fields.Boolean(
+        string="Sent to the Customer",
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
+        help="Set the first time the work order is quoted, approved or scheduled, "
+        "and never cleared. The customer sees the work order in the portal from "
+        "then on, except while it is back in Draft.",
+    )
+
+    def _auto_init(self):
+        """On upgrade, mark the existing work orders the customer was sent: those
+        in a state reached only that way, and those once quoted or approved."""
+        created = not column_exists(self.env.cr, self._table, "customer_visible")
+        result = super()._auto_init()
+        if created:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET customer_visible = TRUE WHERE state IN %s "
+                    "OR date_quoted IS NOT NULL OR date_approved IS NOT NULL",
+                    SQL.identifier(self._table),
+                    CUSTOMER_SENT_STATES,
+                )
+            )
+        return result
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create(
+            [self._mark_customer_visible_vals(vals) for vals in vals_list]
+        )
+
+    def write(self, vals):
+        return super().write(self._mark_customer_visible_vals(vals))
+
+    @api.model
+    def _mark_customer_visible_vals(self, vals):
+        """``vals`` with ``customer_visible`` set when they move the work order to a
+        state only reached once something was sent to or agreed with the customer.
+
+        Here rather than in each workflow method, so that every way into those
+        states (the buttons, the portal, the sales bridge, data loaded by the
+        superuser) counts.
+        """
+        if vals.get("state") in CUSTOMER_SENT_STATES and "customer_visible" not in vals:
+            return {**vals, "customer_visible": True}
+        return vals
+
+    def _get_lock_exempt_fields(self):
+        return super()._get_lock_exempt_fields() | {"customer_visible"}
+
+    @api.model
+    def _get_portal_visible_domain(self):
+        """The work orders a customer sees in the portal: sent to or agreed with
+        them once (``customer_visible``), and not back in Draft (a revised quote
+        shows again once it is sent again).
+
+        The portal record rule (security/work_order_security.xml) holds the same
+        conditions, for access through a login (the list, its tab counts, the
+        My Account counter, the page, the PDF); the portal controller and the
+        chatter apply this method to access through a link, which bypasses the
+        record rules.
+        """
+        return [("customer_visible", "=", True), ("state", "!=", "draft")]
+
+    def _is_portal_visible(self):
+        """Whether the customer may see this work order in the portal."""
+        self.ensure_one()
+        return bool(self.filtered_domain(self._get_portal_visible_domain()))
 
     @api.depends("access_token")
     def _compute_portal_share_url(self):
@@ -81,6 +166,22 @@ class WorkOrder(models.Model):
             "active": ("approved", "scheduled", "in_progress", "on_hold"),
             "done": ("completed", "invoiced", "cancelled", "rejected"),
         }
+
+    @api.model
+    def _get_thread_with_access(self, thread_id, mode="read", **kwargs):
+        """The chatter's access to a work order (messages, posting, uploads),
+        which Odoo also grants on the link's token or a signed partner hash: a
+        visitor outside the staff only reaches a work order the customer may see
+        (``_is_portal_visible``).
+        """
+        thread = super()._get_thread_with_access(thread_id, mode=mode, **kwargs)
+        if (
+            thread
+            and not self.env.user.has_group("work_order.group_work_order_user")
+            and not thread.sudo()._is_portal_visible()
+        ):
+            return self.browse()
+        return thread
 
     def _has_to_be_approved(self):
         self.ensure_one()

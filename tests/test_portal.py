@@ -15,6 +15,7 @@ from odoo import SUPERUSER_ID, Command, api, fields, http
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
@@ -175,7 +176,7 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
     # ------------------------------------------------------------------
 
     def test_home_counter(self):
-        self._create_order(title="Second job")
+        self._create_order(title="Second job")._action_quote()
         self.authenticate("wo_portal", "wo_portal")
         res = self.url_open("/my")
         self.assertEqual(res.status_code, 200)
@@ -202,7 +203,10 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
         self.authenticate("wo_portal", "wo_portal")
 
         ids, tree = self._list_ids()
-        expected_all = {self.order.id} | {o.id for o in orders.values()}
+        # never sent, the draft is not listed (see TestWorkOrderPortalVisibility)
+        expected_all = {self.order.id} | {
+            o.id for state, o in orders.items() if state != "draft"
+        }
         self.assertEqual(set(ids), expected_all)
         self.assertNotIn(self.other_order.id, ids)
         counts = {
@@ -211,7 +215,7 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
             )
             for a in tree.xpath("//ul[contains(@class, 'o_work_order_portal_tabs')]//a")
         }
-        self.assertEqual(counts, {"all": 6, "needs_action": 1, "active": 2, "done": 2})
+        self.assertEqual(counts, {"all": 5, "needs_action": 1, "active": 2, "done": 2})
 
         ids, __ = self._list_ids("?filterby=needs_action")
         self.assertEqual(ids, [self.order.id])
@@ -231,6 +235,7 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
         urgent = self._create_order(
             title="Leaking roof", priority="3", service_address_id=self.customer.id
         )
+        urgent._action_quote()
         self.authenticate("wo_portal", "wo_portal")
 
         ids, tree = self._list_ids("?filterby=done")
@@ -246,6 +251,7 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
         later = self._create_order(
             title="Later visit", service_address_id=self.customer.id
         )
+        later._action_quote()
         later.scheduled_date = "2030-06-01 09:00:00"
         urgent.scheduled_date = "2030-05-01 09:00:00"
         ids, __ = self._list_ids("?sortby=scheduled_date")
@@ -292,7 +298,7 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
     def test_list_and_detail_query_counts_are_flat(self):
         # A neighbour, so that the detail page's previous/next links (from the
         # list's history in the session) cost the same in both measures.
-        self._create_order(title="Neighbour")
+        self._create_order(title="Neighbour")._action_quote()
         self.authenticate("wo_portal", "wo_portal")
         list_few = self._count_queries("/my/work-orders")
         detail_few = self._count_queries(self._url())
@@ -713,8 +719,10 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
         self.assertIn("Your answer could not be recorded", page.text)
 
     def test_refused_in_other_states(self):
-        for state in ("draft", "approved", "scheduled", "completed", "cancelled"):
+        # (A draft is not even shown: see TestWorkOrderPortalVisibility.)
+        for state in ("approved", "scheduled", "completed", "cancelled"):
             order = self._create_order(title=f"In {state}")
+            order._action_quote()
             order.write({"state": state})
             token = order._portal_ensure_token()
             before = self._snapshot(order)
@@ -833,6 +841,161 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
         self.assertEqual(self._snapshot(), before)
 
     # ------------------------------------------------------------------
+    # What the customer sees
+    # ------------------------------------------------------------------
+
+    def _order_in(self, state, sent=True, **vals):
+        """A work order of the customer in ``state``; ``sent``: quoted first."""
+        order = self._create_order(title=f"In {state}", **vals)
+        if sent:
+            order._action_quote()
+        if order.state != state:
+            order.write({"state": state})
+        return order
+
+    def _customer_views(self, order, token):
+        """Where the customer may meet ``order``: {view: seen}."""
+        self.authenticate("wo_portal", "wo_portal")
+        ids, __ = self._list_ids()
+        counters = self.make_jsonrpc_request(
+            "/my/counters", {"counters": ["work_order_count"]}
+        )
+        views = {
+            "list": order.id in ids,
+            "counter": counters["work_order_count"] == len(ids),
+            "page (login)": self._opens(self._url(order)),
+            "lines (login)": bool(
+                order.line_ids.with_user(self.portal_user).search(
+                    [("order_id", "=", order.id)]
+                )
+            ),
+        }
+        self.authenticate(None, None)
+        query = f"?access_token={token}"
+        views["page (link)"] = self._opens(self._url(order, query=query))
+        views["pdf (link)"] = self._opens(
+            self._url(order, query=f"{query}&report_type=pdf&download=true")
+        )
+        return views
+
+    def _opens(self, url):
+        res = self.url_open(url, allow_redirects=False)
+        if res.status_code == 200:
+            return True
+        self._assert_redirect_home(res, url)
+        return False
+
+    @mute_logger("odoo.addons.base.models.ir_actions_report")
+    def test_customer_sees_a_work_order_once_sent(self):
+        cases = [
+            # (label, state, sent, visible)
+            ("draft, never sent", "draft", False, False),
+            ("cancelled before anything was sent", "cancelled", False, False),
+            ("revised: back in draft", "draft", True, False),
+        ] + [
+            (f"{state}, sent", state, True, True)
+            for state in (
+                "quoted",
+                "approved",
+                "scheduled",
+                "in_progress",
+                "on_hold",
+                "completed",
+                "invoiced",
+                "cancelled",
+                "rejected",
+            )
+        ]
+        for label, state, sent, visible in cases:
+            with self.subTest(label):
+                order = self._order_in(
+                    state,
+                    sent=sent,
+                    line_ids=[Command.create({"product_id": self.labour.id})],
+                )
+                token = order._portal_ensure_token()
+                views = self._customer_views(order, token)
+                expected = dict.fromkeys(views, visible)
+                expected["counter"] = True  # the counter always counts the list
+                self.assertEqual(views, expected)
+                self.assertEqual(order._is_portal_visible(), visible)
+
+    def test_workflow_marks_what_the_customer_was_sent(self):
+        # Scheduled straight from Draft: the visit was agreed with the customer.
+        scheduled = self._create_order(title="Booked on the phone")
+        scheduled._action_schedule(fields.Datetime.now())
+        # Approved without a quote, as the sales bridge does.
+        approved = self._create_order(title="From a sale")
+        approved._action_approve()
+        quoted = self._create_order(title="Quoted")
+        quoted._action_quote()
+        for order in scheduled | approved | quoted:
+            self.assertTrue(order.customer_visible, order.title)
+            self.assertTrue(order._is_portal_visible(), order.title)
+        # Revised: hidden until it is sent again, the mark stays.
+        quoted.action_revise()
+        self.assertTrue(quoted.customer_visible)
+        self.assertFalse(quoted._is_portal_visible())
+        quoted._action_quote()
+        self.assertTrue(quoted._is_portal_visible())
+        # Cancelled while a never-sent draft: never shown.
+        cancelled = self._create_order(title="Cancelled at once")
+        cancelled._action_cancel()
+        self.assertFalse(cancelled.customer_visible)
+        self.assertFalse(cancelled._is_portal_visible())
+        # Not copied: a duplicate starts unsent.
+        self.assertFalse(self.order.copy().customer_visible)
+
+    def test_staff_preview_a_draft_the_customer_cannot_see(self):
+        order = self._order_in("draft", sent=False)
+        token = order._portal_ensure_token()
+        self.authenticate("wo_tech", "wo_tech")
+        self.assertTrue(self._opens(self._url(order)))
+        self.authenticate(None, None)
+        self.assertFalse(self._opens(self._url(order, query=f"?access_token={token}")))
+
+    def test_hidden_work_order_chatter_is_closed_to_the_link(self):
+        order = self._order_in("draft", sent=True)  # revised
+        token = order._portal_ensure_token()
+        before = self._snapshot(order)
+        self.authenticate(None, None)
+        payload = {
+            "thread_model": "work.order",
+            "thread_id": order.id,
+            "token": token,
+        }
+        res = self.url_open(
+            "/mail/chatter_fetch",
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "params": payload}),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertIn("error", res.json())
+        res = self.url_open(
+            "/mail/message/post",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {
+                        **payload,
+                        "post_data": {"body": "Hello", "message_type": "comment"},
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertIn("error", res.json())
+        self.assertEqual(self._snapshot(order), before)
+        # Once sent again, the link opens the chatter.
+        order._action_quote()
+        res = self.url_open(
+            "/mail/chatter_fetch",
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "params": payload}),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertIn("result", res.json())
+
+    # ------------------------------------------------------------------
     # Rights
     # ------------------------------------------------------------------
 
@@ -940,6 +1103,60 @@ class TestWorkOrderPortalModel(WorkOrderCommon):
             order._action_portal_approve()
         self.assertEqual(order.state, "rejected")
         self.assertFalse(order.approved_amount)
+
+    def test_portal_rules_hold_the_visible_domain(self):
+        """The portal record rules and the controller's check for a link apply
+        the same conditions: those of ``_get_portal_visible_domain``."""
+        portal_user = new_test_user(
+            self.env,
+            login="wo_rule_portal",
+            groups="base.group_portal",
+            partner_id=self.customer.id,
+        )
+        partner_id = self.customer.commercial_partner_id.id
+        visible = self.env["work.order"]._get_portal_visible_domain()
+        for xmlid, prefix in (
+            ("work_order.work_order_rule_portal", ""),
+            ("work_order.work_order_line_rule_portal", "order_id."),
+        ):
+            domain = safe_eval(
+                self.env.ref(xmlid).domain_force,
+                self.env["ir.rule"].with_user(portal_user)._eval_context(),
+            )
+            expected = [(f"{prefix}commercial_partner_id", "=", partner_id)] + [
+                (f"{prefix}{fname}", operator, value)
+                for fname, operator, value in visible
+            ]
+            self.assertEqual([tuple(term) for term in domain], expected, xmlid)
+
+    def test_upgrade_marks_the_work_orders_already_sent(self):
+        orders = {
+            label: self._create_order(title=label)
+            for label in ("never sent", "cancelled unsent", "quoted", "revised")
+        }
+        orders["cancelled unsent"]._action_cancel()
+        orders["quoted"]._action_quote()
+        orders["revised"]._action_quote()
+        orders["revised"].action_revise()
+        scheduled = self._create_order(title="scheduled")
+        scheduled._action_schedule(fields.Datetime.now())
+        self.env.flush_all()
+        # the database of a release without the column
+        self.env.cr.execute("ALTER TABLE work_order DROP COLUMN customer_visible")
+        self.registry.init_models(
+            self.env.cr, ["work.order"], {"module": "work_order"}, install=False
+        )
+        self.env.invalidate_all()
+        self.assertEqual(
+            {label: order.customer_visible for label, order in orders.items()},
+            {
+                "never sent": False,
+                "cancelled unsent": False,
+                "quoted": True,
+                "revised": True,
+            },
+        )
+        self.assertTrue(scheduled.customer_visible)
 
     def test_visit_stamp_is_throttled(self):
         order = self.order
