@@ -213,33 +213,36 @@ class WorkOrder(models.Model):
             self.invalidate_recordset(["portal_last_viewed"])
 
     def _get_portal_photos(self):
-        """Image attachments of the work order the customer may see.
+        """The images of the work order the customer may see.
 
-        Attachments only linked to internal notes stay internal. Each photo gets an
-        access token so that the portal page can show it to a visitor with the link.
+        Only the images of messages that an internal user sent to the customer
+        (a comment, neither internal nor of an internal subtype). An image merely
+        attached to the record, logged in a note, or uploaded by the customer or
+        anyone else outside the staff is not published. Each published photo gets
+        an access token, so that the portal page can show it to a visitor with
+        the link; no other attachment is given one here.
         """
         self.ensure_one()
-        photos = self.env["ir.attachment"].search(
-            [
-                ("res_model", "=", self._name),
-                ("res_id", "=", self.id),
-                ("mimetype", "in", PORTAL_PHOTO_MIMETYPES),
-            ],
-            order="id",
+        messages = (
+            self.env["mail.message"]
+            .with_context(active_test=False)  # archived staff still count
+            .search(
+                [
+                    ("model", "=", self._name),
+                    ("res_id", "=", self.id),
+                    ("message_type", "=", "comment"),
+                    ("is_internal", "=", False),
+                    ("subtype_id.internal", "=", False),
+                    ("author_id.user_ids.share", "=", False),
+                    ("attachment_ids", "!=", False),
+                ]
+            )
         )
-        if not photos:
-            return photos
-        internal_messages = self.env["mail.message"].search(
-            [
-                ("model", "=", self._name),
-                ("res_id", "=", self.id),
-                ("attachment_ids", "in", photos.ids),
-                "|",
-                ("is_internal", "=", True),
-                ("subtype_id.internal", "=", True),
-            ]
-        )
-        photos -= internal_messages.attachment_ids
+        photos = messages.attachment_ids.filtered(
+            lambda attachment: attachment.res_model == self._name
+            and attachment.res_id == self.id
+            and attachment.mimetype in PORTAL_PHOTO_MIMETYPES
+        ).sorted("id")
         photos.filtered(lambda photo: not photo.access_token).generate_access_token()
         return photos
 

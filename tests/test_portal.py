@@ -455,6 +455,13 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
                 "res_id": self.order.id,
             }
         )
+        # sent to the customer by the technician: published
+        self.order.with_user(self.technician).message_post(
+            body="The pump before the repair",
+            attachment_ids=photo.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
         internal_photo = self.env["ir.attachment"].create(
             {
                 "name": "internal.png",
@@ -994,6 +1001,63 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
             headers={"Content-Type": "application/json"},
         )
         self.assertIn("result", res.json())
+
+    # ------------------------------------------------------------------
+    # Photos
+    # ------------------------------------------------------------------
+
+    def _image_attachment(self, name, order=None):
+        order = order or self.order
+        return self.env["ir.attachment"].create(
+            {"name": name, "datas": PNG, "res_model": "work.order", "res_id": order.id}
+        )
+
+    def test_only_photos_sent_by_the_staff_are_published(self):
+        order = self.order
+        plain = self._image_attachment("chatter-box.png")
+        note = self._image_attachment("note.png")
+        order.with_user(self.technician).message_post(
+            body="For us only",
+            attachment_ids=note.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )
+        from_customer = self._image_attachment("from-customer.png")
+        order.message_post(
+            body="My photo",
+            author_id=self.customer.id,
+            attachment_ids=from_customer.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        by_email = self._image_attachment("by-email.png")
+        order.message_post(
+            body="Photo by e-mail",
+            author_id=self.technician.partner_id.id,
+            attachment_ids=by_email.ids,
+            message_type="email",
+            subtype_xmlid="mail.mt_comment",
+        )
+        sent = self._image_attachment("sent.png")
+        order.with_user(self.technician).message_post(
+            body="Your new pump",
+            attachment_ids=sent.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.authenticate(None, None)
+        res = self.url_open(self._url(query=f"?access_token={self.token}"))
+        tree = html.fromstring(res.content)
+        links = tree.xpath("//a[contains(@class, 'o_work_order_photo')]/@href")
+        self.assertEqual(len(links), 1, links)
+        self.assertIn(f"/web/image/{sent.id}?access_token=", links[0])
+        for attachment in plain | note | from_customer | by_email:
+            attachment.invalidate_recordset()
+            self.assertFalse(attachment.access_token, attachment.name)
+            res = self.url_open(f"/web/content/{attachment.id}")
+            self.assertEqual(res.status_code, 404, attachment.name)
+        res = self.url_open(f"/web/content/{sent.id}?access_token={sent.access_token}")
+        self.assertEqual(res.status_code, 200)
 
     # ------------------------------------------------------------------
     # Rights
