@@ -8,6 +8,10 @@ from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 REPORT_REF = "work_order.action_report_work_order"
+# On every page and document reached with a work order's link (and the answers
+# that carry the link): kept out of caches, and the link, token included, out of
+# the Referer header of whatever the page links to or loads.
+PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 class WorkOrderPortal(CustomerPortal):
@@ -46,6 +50,13 @@ class WorkOrderPortal(CustomerPortal):
         ):
             return None
         return order_sudo
+
+    def _work_order_private(self, response):
+        """``response`` (or the future response of a JSON route) with the
+        headers of a page reached with a link."""
+        for header, value in PRIVATE_HEADERS.items():
+            response.headers[header] = value
+        return response
 
     def _prepare_work_orders_domain(self, partner):
         # What the customer may see at all is the portal record rule's business.
@@ -255,11 +266,13 @@ class WorkOrderPortal(CustomerPortal):
             return request.redirect("/my")
 
         if report_type in ("html", "pdf", "text"):
-            return self._show_report(
-                model=order_sudo,
-                report_type=report_type,
-                report_ref=REPORT_REF,
-                download=download,
+            return self._work_order_private(
+                self._show_report(
+                    model=order_sudo,
+                    report_type=report_type,
+                    report_ref=REPORT_REF,
+                    download=download,
+                )
             )
 
         if request.env.user.share:
@@ -270,7 +283,9 @@ class WorkOrderPortal(CustomerPortal):
             message=message,
             error=error,
         )
-        return request.render("work_order.portal_work_order_page", values)
+        return self._work_order_private(
+            request.render("work_order.portal_work_order_page", values)
+        )
 
     @http.route(
         "/my/work-orders/<int:order_id>/approve",
@@ -319,11 +334,15 @@ class WorkOrderPortal(CustomerPortal):
             with request.env.cr.savepoint():
                 decide(order_sudo, self._get_work_order_author(order_sudo))
         except UserError:
-            return request.redirect(
-                order_sudo.get_portal_url(query_string="&error=refused")
+            return self._work_order_private(
+                request.redirect(
+                    order_sudo.get_portal_url(query_string="&error=refused")
+                )
             )
-        return request.redirect(
-            order_sudo.get_portal_url(query_string=f"&message={outcome}")
+        return self._work_order_private(
+            request.redirect(
+                order_sudo.get_portal_url(query_string=f"&message={outcome}")
+            )
         )
 
     @http.route(
@@ -339,6 +358,7 @@ class WorkOrderPortal(CustomerPortal):
         # The signature widget sends the token in the query string.
         if access_token is None:
             access_token = request.httprequest.args.get("access_token")
+        self._work_order_private(request.future_response)
         order_sudo = self._get_work_order_sudo(order_id, access_token)
         if order_sudo is None:
             return {"error": _("This work order is not available.")}

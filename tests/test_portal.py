@@ -1060,6 +1060,37 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
         self.assertEqual(res.status_code, 200)
 
     # ------------------------------------------------------------------
+    # Headers
+    # ------------------------------------------------------------------
+
+    @mute_logger("odoo.addons.base.models.ir_actions_report")
+    def test_link_pages_are_not_cached_nor_referred(self):
+        query = f"?access_token={self.token}"
+        self.authenticate(None, None)
+        urls = [
+            self._url(query=query),
+            self._url(query=f"{query}&report_type=pdf&download=true"),
+            self._url(query=f"{query}&report_type=html"),
+        ]
+        responses = [self.url_open(url, allow_redirects=False) for url in urls]
+        responses.append(
+            self._post_form(self._url(suffix="/approve"), {"access_token": self.token})
+        )
+        self.authenticate("wo_portal", "wo_portal")
+        responses.append(self.url_open(self._url(), allow_redirects=False))
+        for res in responses:
+            self.assertIn(res.status_code, (200, 303), res.url)
+            self.assertEqual(res.headers.get("Cache-Control"), "no-store", res.url)
+            self.assertEqual(res.headers.get("Referrer-Policy"), "no-referrer", res.url)
+        res = self.url_open(
+            self._url(suffix="/sign", query=query),
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "params": {}}),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertEqual(res.headers.get("Cache-Control"), "no-store")
+        self.assertEqual(res.headers.get("Referrer-Policy"), "no-referrer")
+
+    # ------------------------------------------------------------------
     # Rights
     # ------------------------------------------------------------------
 
