@@ -7,6 +7,8 @@ from odoo.http import request
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
+from ..models.work_order_portal import has_forbidden_characters
+
 REPORT_REF = "work_order.action_report_work_order"
 # On every page and document reached with a work order's link (and the answers
 # that carry the link): kept out of caches, and the link, token included, out of
@@ -51,12 +53,35 @@ class WorkOrderPortal(CustomerPortal):
             return None
         return order_sudo
 
+    def _check_work_order_inputs(self, multiline=(), **inputs):
+        """The refusal message if a portal input holds control characters (NUL
+        and the like), else None. ``multiline`` names the inputs that may hold
+        tabs and line breaks."""
+        for name, value in inputs.items():
+            if has_forbidden_characters(value, multiline=name in multiline):
+                return _(
+                    "Your request contains characters that are not allowed "
+                    "(control characters such as a NUL byte). Please remove them "
+                    "and try again."
+                )
+        return None
+
     def _work_order_private(self, response):
         """``response`` (or the future response of a JSON route) with the
         headers of a page reached with a link."""
         for header, value in PRIVATE_HEADERS.items():
             response.headers[header] = value
         return response
+
+    def _work_order_bad_request(self, message):
+        """A 400 page saying why the request was refused."""
+        return self._work_order_private(
+            request.render(
+                "work_order.portal_work_order_bad_request",
+                {"error_message": message},
+                status=400,
+            )
+        )
 
     def _prepare_work_orders_domain(self, partner):
         # What the customer may see at all is the portal record rule's business.
@@ -221,6 +246,15 @@ class WorkOrderPortal(CustomerPortal):
     def portal_my_work_orders(
         self, page=1, sortby=None, filterby=None, search=None, search_in=None, **kw
     ):
+        error = self._check_work_order_inputs(
+            page=page,
+            sortby=sortby,
+            filterby=filterby,
+            search=search,
+            search_in=search_in,
+        )
+        if error:
+            return self._work_order_bad_request(error)
         values = self._prepare_work_orders_portal_values(
             page=page,
             sortby=sortby,
@@ -261,6 +295,15 @@ class WorkOrderPortal(CustomerPortal):
         download=False,
         **kw,
     ):
+        bad_input = self._check_work_order_inputs(
+            report_type=report_type,
+            access_token=access_token,
+            message=message,
+            error=error,
+            download=download,
+        )
+        if bad_input:
+            return self._work_order_bad_request(bad_input)
         order_sudo = self._get_work_order_sudo(order_id, access_token)
         if order_sudo is None:
             return request.redirect("/my")
@@ -319,17 +362,30 @@ class WorkOrderPortal(CustomerPortal):
                 decline_reason, author=author
             ),
             "declined",
+            text_input=decline_reason,
         )
 
-    def _portal_work_order_decide(self, order_id, access_token, decide, outcome):
+    def _portal_work_order_decide(
+        self, order_id, access_token, decide, outcome, text_input=None
+    ):
         """Check access, run one model method, then go back to the work order.
 
         ``decide(order_sudo, author)`` runs in a savepoint, so a refusal leaves
-        nothing behind; the page then shows why.
+        nothing behind; the page then shows why. ``text_input`` is the visitor's
+        free text, if any: control characters in it are refused on the page.
         """
+        bad_input = self._check_work_order_inputs(access_token=access_token)
+        if bad_input:
+            return self._work_order_bad_request(bad_input)
         order_sudo = self._get_work_order_sudo(order_id, access_token)
         if order_sudo is None:
             return request.redirect("/my")
+        if self._check_work_order_inputs(multiline={"text"}, text=text_input):
+            return self._work_order_private(
+                request.redirect(
+                    order_sudo.get_portal_url(query_string="&error=characters")
+                )
+            )
         try:
             with request.env.cr.savepoint():
                 decide(order_sudo, self._get_work_order_author(order_sudo))
@@ -359,6 +415,13 @@ class WorkOrderPortal(CustomerPortal):
         if access_token is None:
             access_token = request.httprequest.args.get("access_token")
         self._work_order_private(request.future_response)
+        # Checked before anything else: an uncaught error would answer with
+        # Odoo's JSON error, which carries the server's traceback.
+        bad_input = self._check_work_order_inputs(
+            access_token=access_token, name=name, signature=signature
+        )
+        if bad_input:
+            return {"error": bad_input}
         order_sudo = self._get_work_order_sudo(order_id, access_token)
         if order_sudo is None:
             return {"error": _("This work order is not available.")}

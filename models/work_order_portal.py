@@ -1,21 +1,26 @@
 import base64
 import binascii
+import io
+import re
 import struct
+import threading
+import zlib
+from contextlib import contextmanager
 from datetime import timedelta
 
-from markupsafe import Markup
-from PIL import Image
+from markupsafe import Markup, escape
+from PIL import Image, ImageFile
 from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
-from odoo.tools.image import binary_to_image
 from odoo.tools.mimetypes import guess_mimetype
 from odoo.tools.sql import column_exists
 
 # Customer portal: what a signature may be, and how long free text may run.
 SIGNATURE_MIMETYPES = ("image/png", "image/jpeg")
+SIGNATURE_FORMATS = ("PNG", "JPEG")
 SIGNATURE_MAX_BYTES = 512 * 1024
 SIGNATURE_MAX_SIDE = 4096
 SIGNER_NAME_MAX_LENGTH = 128
@@ -36,6 +41,43 @@ CUSTOMER_SENT_STATES = (
     "invoiced",
     "rejected",
 )
+
+# Characters no portal input may hold: the C0 and C1 control characters (NUL
+# included) and DEL, lone surrogates (which PostgreSQL cannot store), and the
+# bidirectional embedding, override and isolate marks (which let a name display
+# as something else). Multi-line text keeps tab, line feed and carriage return.
+_FORBIDDEN_BEYOND_C0 = r"\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069"
+FORBIDDEN_CHARACTERS = re.compile(rf"[\x00-\x1f{_FORBIDDEN_BEYOND_C0}]")
+FORBIDDEN_CHARACTERS_MULTILINE = re.compile(
+    rf"[\x00-\x08\x0b\x0c\x0e-\x1f{_FORBIDDEN_BEYOND_C0}]"
+)
+
+# Odoo decodes truncated images leniently, process-wide (``ImageFile.
+# LOAD_TRUNCATED_IMAGES``, set by ir.actions.report): the signature check turns
+# that off while it decodes (a few milliseconds), one check at a time, and puts
+# the setting back. An image another thread decodes meanwhile is read strictly.
+_STRICT_DECODING_LOCK = threading.Lock()
+
+
+def has_forbidden_characters(value, multiline=False):
+    """Whether ``value`` (a str, or a list of them) holds a character no portal
+    input may hold; tab, line feed and carriage return pass in ``multiline`` text.
+    Anything that is not text holds none."""
+    pattern = FORBIDDEN_CHARACTERS_MULTILINE if multiline else FORBIDDEN_CHARACTERS
+    values = value if isinstance(value, list | tuple) else [value]
+    return any(isinstance(item, str) and pattern.search(item) for item in values)
+
+
+@contextmanager
+def strict_image_decoding():
+    """Decode images strictly: a truncated image raises instead of being padded."""
+    with _STRICT_DECODING_LOCK:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
 class WorkOrder(models.Model):
@@ -170,10 +212,30 @@ class WorkOrder(models.Model):
     @api.model
     def _get_thread_with_access(self, thread_id, mode="read", **kwargs):
         """The chatter's access to a work order (messages, posting, uploads),
-        which Odoo also grants on the link's token or a signed partner hash: a
-        visitor outside the staff only reaches a work order the customer may see
-        (``_is_portal_visible``).
+        which Odoo also grants on the link's token or a signed partner hash.
+
+        Malformed credentials count as absent rather than failing the request,
+        and a visitor outside the staff only reaches a work order the customer
+        may see (``_is_portal_visible``).
         """
+        if isinstance(thread_id, str) and thread_id.isascii() and thread_id.isdecimal():
+            thread_id = int(thread_id)
+        if not isinstance(thread_id, int) or isinstance(thread_id, bool):
+            return self.browse()
+        for key in ("token", "hash"):
+            value = kwargs.get(key)
+            if value is not None and not (
+                isinstance(value, str)
+                and value.isascii()
+                and not has_forbidden_characters(value)
+            ):
+                del kwargs[key]
+        pid = kwargs.get("pid")
+        if pid is not None and not (
+            (isinstance(pid, int) and not isinstance(pid, bool))
+            or (isinstance(pid, str) and pid.isascii() and pid.isdecimal())
+        ):
+            del kwargs["pid"]
         thread = super()._get_thread_with_access(thread_id, mode=mode, **kwargs)
         if (
             thread
@@ -259,9 +321,22 @@ class WorkOrder(models.Model):
             )
 
     @api.model
+    def _check_portal_text(self, text, message, multiline=False):
+        """Refuse with ``message`` a text holding control characters."""
+        if has_forbidden_characters(text, multiline=multiline):
+            raise UserError(message)
+
+    @api.model
     def _check_portal_signer_name(self, name):
         if not isinstance(name, str) or not name.strip():
             raise UserError(_("Please enter your name to sign."))
+        self._check_portal_text(
+            name,
+            _(
+                "Your name contains characters that are not allowed (control "
+                "characters such as a NUL byte). Please remove them and try again."
+            ),
+        )
         name = name.strip()
         if len(name) > SIGNER_NAME_MAX_LENGTH:
             raise UserError(
@@ -274,7 +349,14 @@ class WorkOrder(models.Model):
 
     @api.model
     def _check_portal_signature(self, signature):
-        """Return the signature if it is a PNG or JPEG image within the size cap."""
+        """Return the signature as a PNG image (base64) if it is a complete PNG or
+        JPEG image within the size cap.
+
+        The file is checked to its end and decoded to the last pixel, with
+        Odoo's tolerance of truncated images turned off, then encoded afresh as
+        PNG (no metadata), at most as large as the field keeps it; the result is
+        refused if it exceeds the size cap.
+        """
         invalid = _("The signature must be a PNG or JPEG image.")
         if not isinstance(signature, str) or not signature:
             raise UserError(_("Please sign before approving."))
@@ -289,23 +371,35 @@ class WorkOrder(models.Model):
             raise UserError(self._signature_too_large_message())
         if guess_mimetype(data, default="") not in SIGNATURE_MIMETYPES:
             raise UserError(invalid)
+        field = self._fields["signature"]
         try:
-            image = binary_to_image(data)
-            width, height = image.size
-            image.verify()  # reads the whole file: catches truncated data
+            with strict_image_decoding():
+                image = Image.open(io.BytesIO(data), formats=SIGNATURE_FORMATS)
+                width, height = image.size
+                if width > SIGNATURE_MAX_SIDE or height > SIGNATURE_MAX_SIDE:
+                    raise UserError(self._signature_too_large_message())
+                image.verify()  # the file's structure and checksums, to its end
+                image = Image.open(io.BytesIO(data), formats=SIGNATURE_FORMATS)
+                image.load()  # every pixel: a truncated or corrupt image raises
+            if image.mode not in ("1", "L", "LA", "RGB", "RGBA"):
+                image = image.convert("RGBA")
+            image.thumbnail((field.max_width, field.max_height))
+            buffer = io.BytesIO()
+            image.save(buffer, "PNG", optimize=True)
         except (
-            UserError,
             OSError,
             SyntaxError,
             ValueError,
             EOFError,
             struct.error,
+            zlib.error,
             Image.DecompressionBombError,
         ):
             raise UserError(invalid) from None
-        if width > SIGNATURE_MAX_SIDE or height > SIGNATURE_MAX_SIDE:
+        png = buffer.getvalue()
+        if len(png) > SIGNATURE_MAX_BYTES:
             raise UserError(self._signature_too_large_message())
-        return signature
+        return base64.b64encode(png)
 
     @api.model
     def _signature_too_large_message(self):
@@ -364,6 +458,14 @@ class WorkOrder(models.Model):
         self.ensure_one()
         if reason is not None and not isinstance(reason, str):
             raise UserError(_("The reason must be text."))
+        self._check_portal_text(
+            reason,
+            _(
+                "The reason contains characters that are not allowed (control "
+                "characters such as a NUL byte). Please remove them and try again."
+            ),
+            multiline=True,
+        )
         reason = (reason or "").strip()
         if len(reason) > DECLINE_REASON_MAX_LENGTH:
             raise UserError(
@@ -401,6 +503,9 @@ class WorkOrder(models.Model):
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=summary,
-                note=body,
+                # The note is HTML: text from the customer (their name) is
+                # escaped, never taken as markup (``message_post`` escapes a
+                # plain ``str`` body itself).
+                note=escape(body),
                 user_id=responsible.id,
             )

@@ -4,11 +4,11 @@ import json
 import os
 from datetime import datetime, timedelta
 from unittest.mock import patch
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from freezegun import freeze_time
 from lxml import html
-from PIL import Image
+from PIL import Image, ImageFile
 from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import SUPERUSER_ID, Command, api, fields, http
@@ -1060,6 +1060,134 @@ class TestWorkOrderPortal(WorkOrderCommon, HttpCase):
         self.assertEqual(res.status_code, 200)
 
     # ------------------------------------------------------------------
+    # Hostile input
+    # ------------------------------------------------------------------
+
+    def _assert_bad_request(self, res, label):
+        self.assertEqual(res.status_code, 400, label)
+        self.assertIn("characters that are not allowed", res.text, label)
+        self.assertNotIn("Traceback", res.text, label)
+
+    def test_control_characters_in_the_list_are_refused(self):
+        self.authenticate("wo_portal", "wo_portal")
+        for param in ("search", "search_in", "sortby", "filterby", "page"):
+            for char in ("%00", "%07", "%1B", "%7F", "%0A", "%C2%85"):
+                res = self.url_open(f"/my/work-orders?{param}=a{char}b")
+                self._assert_bad_request(res, (param, char))
+        # Text without control characters still searches.
+        ids, __ = self._list_ids("?search=%C3%A9t%C3%A9%20pump")
+        self.assertEqual(ids, [])
+
+    def test_control_characters_on_the_page_and_decisions_are_refused(self):
+        before = self._snapshot()
+        self.authenticate(None, None)
+        for param in ("access_token", "report_type", "message", "error", "download"):
+            params = {"access_token": self.token, param: "x\x00"}
+            res = self.url_open(
+                self._url(query=f"?{urlencode(params)}"), allow_redirects=False
+            )
+            self._assert_bad_request(res, param)
+        for suffix in ("/approve", "/decline"):
+            res = self._post_form(
+                self._url(suffix=suffix), {"access_token": self.token + "\x00"}
+            )
+            self._assert_bad_request(res, suffix)
+        for reason in ("Too\x00expensive", "Bell\x07", "Escape\x1b[31m", "Del\x7f"):
+            res = self._post_form(
+                self._url(suffix="/decline"),
+                {"access_token": self.token, "decline_reason": reason},
+            )
+            self.assertEqual(res.status_code, 303, reason)
+            self.assertIn("error=characters", res.headers["Location"], reason)
+        page = self.url_open(res.headers["Location"])
+        self.assertIn("characters that are not allowed", page.text)
+        for label, params in (
+            ("name", {"name": "Jane\x00", "signature": PNG}),
+            ("tab in name", {"name": "Jane\tDoe", "signature": PNG}),
+            ("escape in name", {"name": "\x1b]0;Jane", "signature": PNG}),
+            ("bidi override", {"name": "Jane\u202eeod", "signature": PNG}),
+            ("lone surrogate", {"name": "Jane\ud800", "signature": PNG}),
+            ("signature", {"name": "Jane", "signature": PNG[:20] + "\x00"}),
+            ("token", {"name": "Jane", "signature": PNG, "access_token": "\x00"}),
+        ):
+            result = self._sign(**params)
+            self.assertIn("characters that are not allowed", result["error"], label)
+        self.assertEqual(self._snapshot(), before)
+        # Line breaks are text in a reason.
+        res = self._post_form(
+            self._url(suffix="/decline"),
+            {"access_token": self.token, "decline_reason": "Too dear.\r\n\tSorry"},
+        )
+        self.assertIn("message=declined", res.headers["Location"])
+        self.order.invalidate_recordset()
+        self.assertEqual(self.order.decline_reason, "Too dear.\r\n\tSorry")
+
+    def test_sign_refuses_a_truncated_jpeg_and_stores_a_clean_png(self):
+        jpeg = base64.b64decode(_image_b64(size=(200, 80), fmt="JPEG", noise=True))
+        truncated = base64.b64encode(jpeg[: len(jpeg) * 2 // 3]).decode()
+        before = self._snapshot()
+        self.authenticate(None, None)
+        result = self._sign(name="Jane", signature=truncated)
+        self.assertIn("PNG or JPEG", result["error"])
+        self.assertEqual(self._snapshot(), before)
+        self.assertTrue(ImageFile.LOAD_TRUNCATED_IMAGES, "Odoo's setting is back")
+
+        result = self._sign(name="Jane", signature=JPEG)
+        self.assertTrue(result.get("force_refresh"), result)
+        self.order.invalidate_recordset()
+        stored = base64.b64decode(self.order.signature)
+        self.assertEqual(stored[:8], b"\x89PNG\r\n\x1a\n")
+        with Image.open(io.BytesIO(stored)) as image:
+            self.assertEqual(image.size, (120, 40))
+
+    # ------------------------------------------------------------------
+    # Escaping
+    # ------------------------------------------------------------------
+
+    def test_names_and_reasons_are_escaped_everywhere(self):
+        link = '<a href="https://evil.example/x">Click</a>'
+        self.authenticate(None, None)
+        result = self._sign(name=link, signature=PNG)
+        self.assertTrue(result.get("force_refresh"), result)
+        declined = self._order_in("quoted", user_id=self.technician.id)
+        declined_token = declined._portal_ensure_token()
+        self._post_form(
+            self._url(declined, "/decline"),
+            {"access_token": declined_token, "decline_reason": link},
+        )
+        for order, token in ((self.order, self.token), (declined, declined_token)):
+            order.invalidate_recordset()
+            message = self._decision_messages(order)
+            self.assertIn("&lt;a href", str(message.body))
+            self.assertNotIn("<a href", str(message.body))
+            note = str(order.activity_ids.note)
+            self.assertIn("&lt;a href", note)
+            self.assertNotIn("<a href", note)
+            # the page shows the signer and the reason, the PDF the signer
+            reports = ("", "&report_type=html") if order.signed_by else ("",)
+            for query in reports:
+                res = self.url_open(
+                    self._url(order, query=f"?access_token={token}{query}")
+                )
+                self.assertIn("&lt;a href=", res.text, (order.state, query))
+                self.assertNotIn(
+                    '<a href="https://evil', res.text, (order.state, query)
+                )
+
+    def test_customer_name_is_escaped_in_the_mails(self):
+        self.customer.name = '<img src="https://evil.example/x.png">Jane'
+        for xmlid in (
+            "mail_template_work_order_quote",
+            "mail_template_work_order_update",
+        ):
+            template = self.env.ref(f"work_order.{xmlid}")
+            body = str(
+                template._render_field("body_html", self.order.ids)[self.order.id]
+            )
+            self.assertIn("&lt;img", body, xmlid)
+            self.assertNotIn("<img src", body, xmlid)
+
+    # ------------------------------------------------------------------
     # Headers
     # ------------------------------------------------------------------
 
@@ -1252,6 +1380,16 @@ class TestWorkOrderPortalModel(WorkOrderCommon):
             },
         )
         self.assertTrue(scheduled.customer_visible)
+
+    def test_control_characters_refused_by_the_model(self):
+        order = self.order
+        order._action_quote()
+        with self.assertRaisesRegex(UserError, "not allowed"):
+            order._action_portal_sign("Jane\x00", PNG)
+        with self.assertRaisesRegex(UserError, "not allowed"):
+            order._action_portal_decline("No\x00")
+        self.assertEqual(order.state, "quoted")
+        self.assertFalse(order.signature)
 
     def test_visit_stamp_is_throttled(self):
         order = self.order
