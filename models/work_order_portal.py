@@ -149,8 +149,11 @@ class WorkOrder(models.Model):
             return {**vals, "customer_visible": True}
         return vals
 
-    def _get_lock_exempt_fields(self):
-        return super()._get_lock_exempt_fields() | {"customer_visible"}
+    def _get_workflow_fields(self):
+        return {
+            **super()._get_workflow_fields(),
+            "customer_visible": _("Send Quote, Mark Approved or Schedule"),
+        }
 
     @api.model
     def _get_portal_visible_domain(self):
@@ -434,7 +437,7 @@ class WorkOrder(models.Model):
         signature = self._check_portal_signature(signature)
         self._lock_rows(nowait=True)
         self._check_portal_decision_open()
-        self.write(
+        self._workflow_write(
             {
                 "signed_by": name,
                 "signed_on": fields.Datetime.now(),
@@ -476,7 +479,7 @@ class WorkOrder(models.Model):
             )
         self._lock_rows(nowait=True)
         self._check_portal_decision_open()
-        self.write(
+        self._workflow_write(
             {
                 "state": "rejected",
                 "date_rejected": fields.Datetime.now(),

@@ -26,6 +26,7 @@ WORKFLOW_FIELD_GROUPS = {
         "signed_on": "2030-01-01 10:00:00",
     },
     "decline reason": {"decline_reason": "Too expensive"},
+    "sent to the customer": {"customer_visible": True},
     "hold bookkeeping": {
         "hold_reason": "Rain",
         "in_progress_since": "2030-01-01 10:00:00",
