@@ -10,3 +10,4 @@ from . import test_mail_report
 from . import test_portal
 from . import test_integrity
 from . import test_architecture
+from . import test_migration
