@@ -11,3 +11,4 @@ from . import test_portal
 from . import test_integrity
 from . import test_architecture
 from . import test_security_http
+from . import test_migration
