@@ -246,22 +246,17 @@ class WorkOrderPortal(CustomerPortal):
     def portal_my_work_orders(
         self, page=1, sortby=None, filterby=None, search=None, search_in=None, **kw
     ):
-        error = self._check_work_order_inputs(
-            page=page,
-            sortby=sortby,
-            filterby=filterby,
-            search=search,
-            search_in=search_in,
-        )
+        params = {
+            "page": page,
+            "sortby": sortby,
+            "filterby": filterby,
+            "search": search,
+            "search_in": search_in,
+        }
+        error = self._check_work_order_inputs(**params)
         if error:
             return self._work_order_bad_request(error)
-        values = self._prepare_work_orders_portal_values(
-            page=page,
-            sortby=sortby,
-            filterby=filterby,
-            search=search,
-            search_in=search_in,
-        )
+        values = self._prepare_work_orders_portal_values(**params)
         request.session["my_work_orders_history"] = values["work_orders"].ids[:100]
         return request.render("work_order.portal_my_work_orders", values)
 

@@ -132,23 +132,24 @@ class WorkOrderLine(models.Model):
         """Warn the moment a short or low part is entered."""
         if self.stock_status not in ("short", "low"):
             return None
-        uom = self.product_uom_id or self.product_id.uom_id
         warehouse = self.order_id.warehouse_id
+        facts = {
+            "product": self.product_id.display_name,
+            "forecast": self._format_qty(self.qty_forecast),
+            "qty": self._format_qty(self.product_uom_qty),
+            "uom": (self.product_uom_id or self.product_id.uom_id).name,
+            "warehouse": warehouse.name,
+        }
         if self.stock_status == "short":
             title = _("Not enough stock")
             message = _(
                 "%(product)s: %(forecast)s %(uom)s forecast in %(warehouse)s "
                 "(%(on_hand)s on hand), this work order needs %(qty)s %(uom)s. "
                 "Replenish or reduce the quantity before the job.",
-                product=self.product_id.display_name,
-                forecast=self._format_qty(self.qty_forecast),
                 on_hand=self._format_qty(self.qty_on_hand),
-                qty=self._format_qty(self.product_uom_qty),
-                uom=uom.name,
-                warehouse=warehouse.name,
+                **facts,
             )
         else:
-            product_uom = self.product_id.uom_id
             minimum = (
                 self.sudo()
                 ._get_reorder_minimums()
@@ -159,13 +160,9 @@ class WorkOrderLine(models.Model):
                 "%(product)s: %(forecast)s %(uom)s forecast in %(warehouse)s, this "
                 "work order needs %(qty)s %(uom)s; what remains falls below the "
                 "reorder minimum of %(minimum)s %(product_uom)s.",
-                product=self.product_id.display_name,
-                forecast=self._format_qty(self.qty_forecast),
-                qty=self._format_qty(self.product_uom_qty),
-                uom=uom.name,
-                warehouse=warehouse.name,
                 minimum=self._format_qty(minimum),
-                product_uom=product_uom.name,
+                product_uom=self.product_id.uom_id.name,
+                **facts,
             )
         return {"warning": {"title": title, "message": message}}
 
