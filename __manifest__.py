@@ -42,6 +42,7 @@
     "demo": [
         "demo/work_order_demo.xml",
         "demo/work_order_stock_demo.xml",
+        "demo/work_order_dispatch_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

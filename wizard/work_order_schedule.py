@@ -16,7 +16,6 @@ class WorkOrderSchedule(models.TransientModel):
         domain="[('share', '=', False)]",
     )
     duration = fields.Float(
-        string="Duration",
         help="Estimated duration of the work, in hours (the work order's).",
     )
     warning_html = fields.Html(
