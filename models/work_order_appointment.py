@@ -458,6 +458,14 @@ class WorkOrder(models.Model):
     def _check_portal_reschedule_message(self, message):
         if not isinstance(message, str) or not message.strip():
             raise UserError(_("Tell us which days and times suit you."))
+        self._check_portal_text(
+            message,
+            _(
+                "The message contains characters that are not allowed (control "
+                "characters such as a NUL byte). Please remove them and try again."
+            ),
+            multiline=True,
+        )
         message = message.strip()
         if len(message) > RESCHEDULE_MESSAGE_MAX_LENGTH:
             raise UserError(

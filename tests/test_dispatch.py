@@ -1067,9 +1067,26 @@ class TestVisitPortal(DispatchCommon, HttpCase):
         self.assertEqual(self._snapshot(), before)
         page = self.url_open(res.headers["Location"])
         self.assertIn("tell us which days and times", page.text)
+        # control characters: refused before the model is asked, and by it
+        res = self._post(
+            "/reschedule", {"access_token": self.token, "message": "Friday\x00"}
+        )
+        self.assertIn("error=characters", res.headers["Location"])
+        self.assertEqual(self._snapshot(), before)
+        with self.assertRaisesRegex(UserError, "not allowed"):
+            self.order._action_portal_request_reschedule("Friday\x1b[31m")
+        self.assertEqual(self._snapshot(), before)
 
     def test_nothing_to_confirm_outside_a_scheduled_visit_ahead(self):
-        for state in ("draft", "approved", "in_progress", "completed", "cancelled"):
+        self.order.sudo().write({"state": "draft"})  # revised: hidden from the link
+        before = self._snapshot()
+        self.authenticate(None, None)
+        for suffix in ("/confirm", "/reschedule"):
+            self._assert_redirect_home(
+                self._post(suffix, {"access_token": self.token, "message": "Friday"})
+            )
+        self.assertEqual(self._snapshot(), before)
+        for state in ("approved", "in_progress", "completed", "cancelled"):
             self.order.sudo().write({"state": state})
             with self.subTest(state=state):
                 before = self._snapshot()
