@@ -2,12 +2,20 @@
     "name": "Work Orders",
     "summary": "One record for a field-service job: quote, customer approval and "
     "e-signature, scheduling, work on site, parts from stock, invoice",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Services/Field Service",
     "website": "https://github.com/work-order-odoo/work_order",
     "author": "Work Orders for Odoo contributors",
     "license": "LGPL-3",
-    "depends": ["portal", "mail", "account", "stock", "sale", "sale_stock"],
+    "depends": [
+        "portal",
+        "mail",
+        "account",
+        "stock",
+        "sale",
+        "sale_stock",
+        "resource",
+    ],
     "data": [
         "security/work_order_groups.xml",
         "security/ir.model.access.csv",
@@ -17,9 +25,14 @@
         "report/work_order_templates.xml",
         "data/mail_message_subtype_data.xml",
         "data/mail_template_data.xml",
+        "data/work_order_dispatch_mail_data.xml",
+        "data/work_order_dispatch_cron_data.xml",
         "wizard/work_order_schedule_views.xml",
         "wizard/work_order_hold_views.xml",
+        "wizard/work_order_on_my_way_views.xml",
         "views/work_order_views.xml",
+        "views/work_order_dispatch_views.xml",
+        "views/res_config_settings_views.xml",
         "views/work_order_template_views.xml",
         "views/account_move_views.xml",
         "views/sale_order_views.xml",
@@ -29,6 +42,7 @@
     "demo": [
         "demo/work_order_demo.xml",
         "demo/work_order_stock_demo.xml",
+        "demo/work_order_dispatch_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -361,13 +361,20 @@ class WorkOrderPortal(CustomerPortal):
         )
 
     def _portal_work_order_decide(
-        self, order_id, access_token, decide, outcome, text_input=None
+        self,
+        order_id,
+        access_token,
+        decide,
+        outcome,
+        text_input=None,
+        error="refused",
     ):
         """Check access, run one model method, then go back to the work order.
 
         ``decide(order_sudo, author)`` runs in a savepoint, so a refusal leaves
-        nothing behind; the page then shows why. ``text_input`` is the visitor's
-        free text, if any: control characters in it are refused on the page.
+        nothing behind; the page then shows why (``error``). ``text_input`` is
+        the visitor's free text, if any: control characters in it are refused on
+        the page.
         """
         bad_input = self._check_work_order_inputs(access_token=access_token)
         if bad_input:
@@ -387,13 +394,52 @@ class WorkOrderPortal(CustomerPortal):
         except UserError:
             return self._work_order_private(
                 request.redirect(
-                    order_sudo.get_portal_url(query_string="&error=refused")
+                    order_sudo.get_portal_url(query_string=f"&error={error}")
                 )
             )
         return self._work_order_private(
             request.redirect(
                 order_sudo.get_portal_url(query_string=f"&message={outcome}")
             )
+        )
+
+    @http.route(
+        "/my/work-orders/<int:order_id>/confirm",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_work_order_confirm(self, order_id, access_token=None, **kw):
+        """The customer confirms the scheduled visit."""
+        return self._portal_work_order_decide(
+            order_id,
+            access_token,
+            lambda order, author: order._action_portal_confirm_visit(author=author),
+            "visit_confirmed",
+            error="visit_refused",
+        )
+
+    @http.route(
+        "/my/work-orders/<int:order_id>/reschedule",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_work_order_reschedule(
+        self, order_id, access_token=None, message=None, **kw
+    ):
+        """The customer asks for another time (form field ``message``)."""
+        return self._portal_work_order_decide(
+            order_id,
+            access_token,
+            lambda order, author: order._action_portal_request_reschedule(
+                message, author=author
+            ),
+            "reschedule_requested",
+            text_input=message,
+            error="visit_refused",
         )
 
     @http.route(

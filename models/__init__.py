@@ -4,12 +4,16 @@ from . import work_order_stock
 from . import work_order_invoice
 from . import work_order_mail
 from . import work_order_portal
+from . import work_order_dispatch
+from . import work_order_appointment
 from . import work_order_line_mixin
 from . import work_order_line
 from . import work_order_line_stock
 from . import work_order_template
 from . import work_order_template_line
 from . import account_move
+from . import res_company
+from . import res_config_settings
 from . import mail_compose_message
 from . import stock_picking
 from . import stock_move

@@ -34,7 +34,7 @@ class WorkOrder(models.Model):
     def _compute_send_history_ids(self):
         subtype_ids = [
             self.env["ir.model.data"]._xmlid_to_res_id(xmlid)
-            for xmlid in SEND_SUBTYPES.values()
+            for xmlid in self._get_send_history_subtypes()
         ]
         order_ids = [order_id for order_id in self._origin.ids if order_id]
         messages_by_order = defaultdict(list)
@@ -54,6 +54,13 @@ class WorkOrder(models.Model):
             order.send_history_ids = [
                 Command.set(messages_by_order.get(order._origin.id, []))
             ]
+
+    def _get_send_history_subtypes(self):
+        """XML ids of the subtypes whose messages the Send history tab lists.
+
+        Extend with super(): a concern that sends the customer something of its
+        own adds its subtype (and only lets its own method post with it)."""
+        return list(SEND_SUBTYPES.values())
 
     def action_send_quote(self):
         self._check_transition("action_send_quote")

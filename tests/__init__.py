@@ -12,3 +12,4 @@ from . import test_integrity
 from . import test_architecture
 from . import test_security_http
 from . import test_migration
+from . import test_dispatch

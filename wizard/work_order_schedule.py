@@ -1,4 +1,7 @@
-from odoo import api, fields, models
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.tools import float_compare
 
 
 class WorkOrderSchedule(models.TransientModel):
@@ -6,28 +9,97 @@ class WorkOrderSchedule(models.TransientModel):
     _description = "Schedule a Work Order"
 
     order_id = fields.Many2one("work.order", required=True, ondelete="cascade")
-    scheduled_date = fields.Datetime(
-        compute="_compute_scheduled_date", store=True, readonly=False, required=True
-    )
+    scheduled_date = fields.Datetime(required=True)
     user_id = fields.Many2one(
         "res.users",
         string="Technician",
-        compute="_compute_user_id",
-        store=True,
-        readonly=False,
         domain="[('share', '=', False)]",
     )
+    duration = fields.Float(
+        help="Estimated duration of the work, in hours (the work order's).",
+    )
+    warning_html = fields.Html(
+        string="Warnings", compute="_compute_warnings", sanitize=False
+    )
+    has_warnings = fields.Boolean(compute="_compute_warnings")
+    next_free_slot = fields.Datetime(
+        compute="_compute_warnings",
+        help="The first time from the chosen date when the technicians are free "
+        "for the whole duration, within their working hours.",
+    )
 
-    @api.depends("order_id")
-    def _compute_scheduled_date(self):
-        for wizard in self:
-            wizard.scheduled_date = wizard.order_id.scheduled_date
+    @api.model
+    def default_get(self, fields_list):
+        """Start from the work order's date, technician and duration, unless the
+        caller (the calendar's drag and drop) proposes others."""
+        values = super().default_get(fields_list)
+        order = self.env["work.order"].browse(values.get("order_id"))
+        if order:
+            for fname, order_fname in (
+                ("scheduled_date", "scheduled_date"),
+                ("user_id", "user_id"),
+                ("duration", "estimated_duration"),
+            ):
+                if fname in fields_list and not values.get(fname):
+                    values[fname] = (
+                        order[order_fname].id
+                        if fname == "user_id"
+                        else (order[order_fname])
+                    )
+        return values
 
-    @api.depends("order_id")
-    def _compute_user_id(self):
+    @api.depends("order_id", "scheduled_date", "user_id", "duration")
+    def _compute_warnings(self):
         for wizard in self:
-            wizard.user_id = wizard.order_id.user_id
+            warnings = []
+            next_slot = False
+            users = wizard._get_users()
+            if wizard.order_id and wizard.scheduled_date and users:
+                order = wizard.order_id
+                warnings = order._get_schedule_warnings(
+                    wizard.scheduled_date, users, wizard.duration
+                )
+                if warnings:
+                    next_slot = order._get_next_free_slot(
+                        wizard.scheduled_date, users, wizard.duration
+                    )
+            wizard.has_warnings = bool(warnings)
+            wizard.next_free_slot = next_slot
+            wizard.warning_html = (
+                Markup("<ul class='mb-0'>%s</ul>")
+                % Markup().join(
+                    Markup("<li>%s</li>") % warning["message"] for warning in warnings
+                )
+                if warnings
+                else False
+            )
+
+    def _get_users(self):
+        """The technicians booked: the chosen lead and the work order's others."""
+        self.ensure_one()
+        order = self.order_id
+        return (order._get_assigned_users() - order.user_id) | self.user_id
+
+    def action_use_next_free_slot(self):
+        """Move the date to the proposed slot and keep the dialog open."""
+        self.ensure_one()
+        if self.next_free_slot:
+            self.scheduled_date = self.next_free_slot
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Reschedule")
+            if self.order_id.state == "scheduled"
+            else _("Schedule"),
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "context": self.env.context,
+        }
 
     def action_confirm(self):
         self.ensure_one()
-        self.order_id._action_schedule(self.scheduled_date, self.user_id)
+        order = self.order_id
+        if float_compare(self.duration, order.estimated_duration, precision_digits=4):
+            order.estimated_duration = self.duration
+        order._action_schedule(self.scheduled_date, self.user_id)

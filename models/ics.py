@@ -1,0 +1,92 @@
+"""A small iCalendar (RFC 5545) writer: one event, the visit of a work order.
+
+Not a model: the work order builds the ``.ics`` file it attaches to the
+appointment e-mail with ``build_event_calendar``.
+"""
+
+CRLF = "\r\n"
+MAX_LINE_OCTETS = 75  # RFC 5545, 3.1: lines SHOULD NOT be longer than 75 octets
+PRODID = "-//Work Orders for Odoo//Work Order Visit//EN"
+
+
+def escape_text(value):
+    """A TEXT value (RFC 5545, 3.3.11): backslash, semicolon, comma and line
+    breaks escaped."""
+    value = (value or "").replace("\r\n", "\n").replace("\r", "\n")
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\n", "\\n")
+    )
+
+
+def fold_line(line):
+    """One content line folded into lines of at most 75 octets (RFC 5545, 3.1).
+
+    A continuation line starts with a space, which counts in its 75 octets; a
+    multi-byte UTF-8 character is never split.
+    """
+    parts = []
+    current = []
+    size = 0
+    for char in line:
+        char_size = len(char.encode("utf-8"))
+        if size + char_size > MAX_LINE_OCTETS:
+            parts.append("".join(current))
+            current = []
+            size = 1  # the leading space of the continuation line
+        current.append(char)
+        size += char_size
+    parts.append("".join(current))
+    return (CRLF + " ").join(parts)
+
+
+def format_utc(value):
+    """A naive UTC ``datetime`` as an iCalendar UTC DATE-TIME."""
+    return value.strftime("%Y%m%dT%H%M%SZ")
+
+
+def build_event_calendar(
+    *,
+    uid,
+    start,
+    end,
+    stamp,
+    summary,
+    sequence=0,
+    location=None,
+    description=None,
+    url=None,
+    status="CONFIRMED",
+):
+    """The bytes of an iCalendar file with one event (METHOD:PUBLISH).
+
+    ``start``, ``end`` and ``stamp`` are naive UTC datetimes; an ``end`` that is
+    not after ``start`` is left out (an event without duration). A calendar
+    application updates the event it already has with the same ``uid`` when
+    ``sequence`` is higher.
+    """
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{escape_text(uid)}",
+        f"DTSTAMP:{format_utc(stamp)}",
+        f"DTSTART:{format_utc(start)}",
+    ]
+    if end and end > start:
+        lines.append(f"DTEND:{format_utc(end)}")
+    lines += [f"SEQUENCE:{int(sequence)}", f"SUMMARY:{escape_text(summary)}"]
+    if location:
+        lines.append(f"LOCATION:{escape_text(location)}")
+    if description:
+        lines.append(f"DESCRIPTION:{escape_text(description)}")
+    if url:
+        # a URI value is not escaped, but must stay on its (folded) line
+        lines.append("URL:" + "".join(c for c in url if c >= " "))
+    lines += [f"STATUS:{status}", "END:VEVENT", "END:VCALENDAR"]
+    return "".join(fold_line(line) + CRLF for line in lines).encode("utf-8")

@@ -1,0 +1,505 @@
+import calendar
+from datetime import timedelta
+from urllib.parse import urlparse
+
+import pytz
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.osv import expression
+from odoo.tools import SQL, plaintext2html
+from odoo.tools.misc import babel_locale_parse
+
+from . import ics
+
+APPOINTMENT_STATES = [
+    ("pending", "Awaiting confirmation"),
+    ("confirmed", "Confirmed"),
+    ("change_requested", "Change requested"),
+]
+RESCHEDULE_MESSAGE_MAX_LENGTH = 2000
+ON_MY_WAY_MAX_MINUTES = 24 * 60
+REMINDER_BATCH_SIZE = 100
+# The e-mails about the visit: kind -> (mail template, message subtype).
+VISIT_MAILS = {
+    "appointment": (
+        "work_order.mail_template_work_order_appointment",
+        "work_order.mt_work_order_appointment_sent",
+    ),
+    "reminder": (
+        "work_order.mail_template_work_order_reminder",
+        "work_order.mt_work_order_reminder_sent",
+    ),
+    "on_my_way": (
+        "work_order.mail_template_work_order_on_my_way",
+        "work_order.mt_work_order_on_my_way_sent",
+    ),
+}
+# Only ``_send_visit_mail`` posts with the subtypes above: it marks its context
+# with this object, which no request can carry.
+VISIT_MAIL_KEY = "work_order_visit_mail"
+_VISIT_MAIL_MARK = object()
+
+
+class WorkOrder(models.Model):
+    """The customer and the visit: the appointment e-mail (with an .ics), the
+    customer's confirmation or request for another time in the portal, the
+    reminder before the visit and "on my way"."""
+
+    _inherit = "work.order"
+
+    appointment_state = fields.Selection(
+        APPOINTMENT_STATES,
+        string="Visit Confirmation",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        groups="base.group_user",
+        help="The customer's answer to the scheduled visit, in the portal.",
+    )
+    appointment_message = fields.Text(
+        string="Requested Change",
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
+        help="What the customer wrote when asking for another time.",
+    )
+    reminder_sent_on = fields.Datetime(
+        string="Reminder Sent", readonly=True, copy=False, groups="base.group_user"
+    )
+    on_my_way_eta = fields.Datetime(
+        string="Estimated Arrival",
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
+        help="Sent to the customer with On My Way.",
+    )
+
+    def _get_workflow_fields(self):
+        workflow_fields = super()._get_workflow_fields()
+        visit = _("Schedule or Reschedule (the customer answers in the portal)")
+        workflow_fields.update(
+            {
+                "appointment_state": visit,
+                "appointment_message": visit,
+                "reminder_sent_on": _("the visit reminder"),
+                "on_my_way_eta": _("On My Way"),
+            }
+        )
+        return workflow_fields
+
+    def _get_send_history_subtypes(self):
+        return super()._get_send_history_subtypes() + [VISIT_MAILS["on_my_way"][1]]
+
+    # ------------------------------------------------------------------
+    # The visit: time zone, wording, calendar file
+    # ------------------------------------------------------------------
+
+    def _get_visit_tz(self):
+        """The time zone the customer reads the visit in."""
+        self.ensure_one()
+        return (
+            self.partner_id.tz
+            or self.user_id.tz
+            or self.company_id.resource_calendar_id.tz
+            or "UTC"
+        )
+
+    def _format_visit_window(self):
+        """The visit as the customer reads it, in their time zone and in the
+        language of the environment: "Tuesday, May 4, 2027, 9:00 AM to 11:00 AM"."""
+        self.ensure_one()
+        if not self.scheduled_date:
+            return ""
+        tz = pytz.timezone(self._get_visit_tz())
+        locale = babel_locale_parse(self.env.lang or "en_US")
+        start = pytz.utc.localize(self.scheduled_date).astimezone(tz)
+        end = pytz.utc.localize(self.scheduled_end or self.scheduled_date).astimezone(
+            tz
+        )
+
+        def day(value):
+            return babel_format_date(value.date(), format="full", locale=locale)
+
+        def hour(value):
+            return babel_format_time(value.time(), format="short", locale=locale)
+
+        if end <= start:
+            return _("%(day)s, %(start)s", day=day(start), start=hour(start))
+        if end.date() == start.date():
+            return _(
+                "%(day)s, %(start)s to %(end)s",
+                day=day(start),
+                start=hour(start),
+                end=hour(end),
+            )
+        return _(
+            "%(day)s, %(start)s to %(end_day)s, %(end)s",
+            day=day(start),
+            start=hour(start),
+            end_day=day(end),
+            end=hour(end),
+        )
+
+    def _format_arrival_time(self):
+        """The estimated arrival of On My Way, in the customer's time zone."""
+        self.ensure_one()
+        if not self.on_my_way_eta:
+            return ""
+        tz = pytz.timezone(self._get_visit_tz())
+        locale = babel_locale_parse(self.env.lang or "en_US")
+        arrival = pytz.utc.localize(self.on_my_way_eta).astimezone(tz)
+        return babel_format_time(arrival.time(), format="short", locale=locale)
+
+    def _get_visit_location(self):
+        self.ensure_one()
+        address = self.service_address_id or self.partner_id
+        lines = address._display_address(without_company=True).splitlines()
+        return ", ".join(line.strip() for line in lines if line.strip())
+
+    def _get_visit_ics(self):
+        """The visit as an iCalendar file (bytes). One UID per work order, so a
+        calendar application moves the event when the visit is rescheduled."""
+        self.ensure_one()
+        base_url = self.get_base_url()
+        host = urlparse(base_url).hostname or "localhost"
+        database = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
+        now = fields.Datetime.now()
+        portal_url = base_url + self.get_portal_url()
+        return ics.build_event_calendar(
+            uid=f"work-order-{self.id}-{database[:8]}@{host}",
+            start=self.scheduled_date,
+            end=self.scheduled_end,
+            stamp=now,
+            # grows with every e-mail: the latest file wins in the calendar
+            sequence=calendar.timegm(now.timetuple()) // 60,
+            summary=_(
+                "%(company)s: %(title)s (%(number)s)",
+                company=self.company_id.name,
+                title=self.title,
+                number=self.name,
+            ),
+            location=self._get_visit_location(),
+            description=_(
+                "Technician: %(technician)s\nYour work order: %(url)s",
+                technician=self.user_id.name or "-",
+                url=portal_url,
+            ),
+            url=portal_url,
+            status="CONFIRMED"
+            if self.appointment_state == "confirmed"
+            else "TENTATIVE",
+        )
+
+    # ------------------------------------------------------------------
+    # E-mails about the visit
+    # ------------------------------------------------------------------
+
+    def _on_visit_planned(self):
+        """A new time: the customer is asked to confirm it, and is reminded of
+        it and told "on my way" afresh."""
+        super()._on_visit_planned()
+        if not self:
+            return
+        self._workflow_write(
+            {
+                "appointment_state": "pending",
+                "appointment_message": False,
+                "reminder_sent_on": False,
+                "on_my_way_eta": False,
+            }
+        )
+        self._send_visit_mail("appointment")
+
+    def _send_visit_mail(self, kind, author=None):
+        """E-mail the customers a message about the visit (``kind`` of
+        VISIT_MAILS), rendered from its template in the customer's language; the
+        appointment and the reminder carry the visit as an .ics file. Customers
+        without an e-mail address get nothing. Returns the work orders e-mailed."""
+        template_xmlid, subtype_xmlid = VISIT_MAILS[kind]
+        template = self.env.ref(template_xmlid, raise_if_not_found=False)
+        sent = self.browse()
+        if not template:
+            return sent
+        for order in self.with_context(**{VISIT_MAIL_KEY: _VISIT_MAIL_MARK}):
+            if not order.partner_id.email:
+                continue
+            lang = template._render_lang(order.ids)[order.id]
+            values = template._generate_template(
+                order.ids, ("subject", "body_html", "email_from", "partner_to")
+            )[order.id]
+            attachments = []
+            if kind != "on_my_way":
+                name = "visit-{}.ics".format(order.name.replace("/", "-"))
+                attachments.append(
+                    (name, order.with_context(lang=lang)._get_visit_ics())
+                )
+            extra = {"author_id": author.id} if author else {}
+            order.message_post(
+                body=values["body_html"],
+                subject=values["subject"],
+                email_from=values["email_from"] or None,
+                partner_ids=values.get("partner_ids", []),
+                attachments=attachments,
+                message_type="comment",
+                subtype_xmlid=subtype_xmlid,
+                email_layout_xmlid="mail.mail_notification_layout",
+                email_add_signature=False,
+                mail_auto_delete=template.auto_delete,
+                force_email_lang=lang,
+                **extra,
+            )
+            sent |= order
+        return sent
+
+    def _is_visit_mail_subtype(self, kwargs):
+        xmlids = [subtype for _template, subtype in VISIT_MAILS.values()]
+        if kwargs.get("subtype_xmlid") in xmlids:
+            return True
+        subtype_id = kwargs.get("subtype_id")
+        return bool(subtype_id) and subtype_id in [
+            self.env["ir.model.data"]._xmlid_to_res_id(xmlid) for xmlid in xmlids
+        ]
+
+    @api.returns("mail.message", lambda value: value.id)
+    def message_post(self, **kwargs):
+        if self.env.context.get(
+            VISIT_MAIL_KEY
+        ) is not _VISIT_MAIL_MARK and self._is_visit_mail_subtype(kwargs):
+            # only _send_visit_mail files a message under these subtypes
+            kwargs.pop("subtype_id", None)
+            kwargs["subtype_xmlid"] = "mail.mt_comment"
+        return super().message_post(**kwargs)
+
+    # ------------------------------------------------------------------
+    # Reminders
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _get_reminder_domain(self):
+        """The work orders whose customer is due a reminder now: scheduled, in
+        the future, within their company's reminder delay, not reminded yet, and
+        not waiting for another time the customer asked for."""
+        now = fields.Datetime.now()
+        per_company = [
+            [
+                ("company_id", "=", company.id),
+                (
+                    "scheduled_date",
+                    "<=",
+                    now + timedelta(hours=company.work_order_reminder_hours),
+                ),
+            ]
+            for company in self.env["res.company"].sudo().search([])
+            if company.work_order_reminder_hours > 0
+        ]
+        if not per_company:
+            return expression.FALSE_DOMAIN
+        return expression.AND(
+            [
+                [
+                    ("state", "=", "scheduled"),
+                    ("reminder_sent_on", "=", False),
+                    ("scheduled_date", ">", now),
+                    ("appointment_state", "!=", "change_requested"),
+                    ("partner_id.email", "!=", False),
+                ],
+                expression.OR(per_company),
+            ]
+        )
+
+    @api.model
+    def _cron_send_visit_reminders(self, batch_size=REMINDER_BATCH_SIZE):
+        """Remind each customer of the visit, once.
+
+        Once also when runs overlap or a run is retried: a run locks the rows it
+        stamps (FOR UPDATE SKIP LOCKED) and stamps them in the transaction that
+        queues the e-mail. Another run skips the rows the first one holds; once
+        the first commits, it finds them stamped, or, from an older snapshot,
+        fails to lock them with a serialization error and sends nothing.
+        """
+        domain = self._get_reminder_domain()
+        candidates = self.search(domain, order="scheduled_date, id", limit=batch_size)
+        orders = candidates._lock_for_reminder()
+        now = fields.Datetime.now()
+        for order in orders:
+            order._workflow_write({"reminder_sent_on": now})
+            order._send_visit_mail("reminder", author=order.company_id.partner_id)
+        remaining = self.search_count(domain) if len(candidates) == batch_size else 0
+        self.env["ir.cron"]._notify_progress(done=len(orders), remaining=remaining)
+        return orders
+
+    def _lock_for_reminder(self):
+        """These work orders as far as no other transaction holds them and they
+        still await their reminder, locked until the end of the transaction."""
+        if not self:
+            return self
+        self.flush_recordset(["state", "reminder_sent_on"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM %s
+                 WHERE id IN %s AND state = %s AND reminder_sent_on IS NULL
+                 ORDER BY id
+                   FOR UPDATE SKIP LOCKED
+                """,
+                SQL.identifier(self._table),
+                tuple(self.ids),
+                "scheduled",
+            )
+        )
+        locked = self.browse([row[0] for row in self.env.cr.fetchall()])
+        locked.invalidate_recordset()
+        return locked
+
+    # ------------------------------------------------------------------
+    # On my way
+    # ------------------------------------------------------------------
+
+    def _get_on_my_way_states(self):
+        """States in which the technician may head to the customer."""
+        return ("approved", "scheduled")
+
+    def action_on_my_way(self):
+        """Ask for the arrival time, then tell the customer."""
+        self._check_on_my_way()
+        return self._get_wizard_action("work.order.on.my.way", _("On My Way"))
+
+    def _check_on_my_way(self):
+        states = self._get_on_my_way_states()
+        for order in self:
+            if order.state not in states:
+                raise UserError(
+                    _(
+                        "On My Way is for a work order you are heading to "
+                        "(%(states)s); %(order)s is %(state)s.",
+                        states=", ".join(order._state_label(s) for s in states),
+                        order=order.name,
+                        state=order._state_label(),
+                    )
+                )
+            if order.on_my_way_eta:
+                raise UserError(
+                    _(
+                        "The customer of %(order)s already knows you are on your way "
+                        "(arrival around %(time)s).",
+                        order=order.name,
+                        time=order._format_span(order.on_my_way_eta, None),
+                    )
+                )
+        self._check_customer_email()
+
+    def _action_on_my_way(self, arrival):
+        """E-mail the customer that the technician is coming, arriving around
+        ``arrival`` (naive UTC). Once per visit: a second call (double tap, two
+        devices) waits for the first, then is refused."""
+        self.ensure_one()
+        arrival = fields.Datetime.to_datetime(arrival)
+        now = fields.Datetime.now()
+        if not arrival or not (
+            now - timedelta(minutes=1)
+            <= arrival
+            <= now + timedelta(minutes=ON_MY_WAY_MAX_MINUTES)
+        ):
+            raise UserError(_("The arrival must be within the next 24 hours."))
+        self._lock_rows()
+        self._check_on_my_way()
+        self._workflow_write({"on_my_way_eta": arrival})
+        self._send_visit_mail("on_my_way")
+
+    # ------------------------------------------------------------------
+    # Customer portal: confirm, or ask for another time
+    # ------------------------------------------------------------------
+
+    def _is_visit_ahead(self):
+        self.ensure_one()
+        return (
+            self.state == "scheduled"
+            and bool(self.scheduled_date)
+            and self.scheduled_date > fields.Datetime.now()
+        )
+
+    def _has_to_be_confirmed(self):
+        """Whether the customer may confirm the scheduled visit."""
+        self.ensure_one()
+        return self._is_visit_ahead() and self.appointment_state != "confirmed"
+
+    def _can_request_reschedule(self):
+        """Whether the customer may ask for another time for the visit."""
+        self.ensure_one()
+        return self._is_visit_ahead() and self.appointment_state != "change_requested"
+
+    def _action_portal_confirm_visit(self, author=None):
+        """The customer confirms the scheduled visit in the portal."""
+        self.ensure_one()
+        self._lock_rows(nowait=True)
+        if not self._has_to_be_confirmed():
+            raise UserError(
+                _("%(order)s has no visit awaiting your confirmation.", order=self.name)
+            )
+        self._workflow_write(
+            {"appointment_state": "confirmed", "appointment_message": False}
+        )
+        author = author or self.partner_id
+        self.message_post(
+            body=_(
+                "%(name)s confirmed the visit of %(when)s in the customer portal.",
+                name=author.name,
+                when=self._format_visit_window(),
+            ),
+            author_id=author.id,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+
+    @api.model
+    def _check_portal_reschedule_message(self, message):
+        if not isinstance(message, str) or not message.strip():
+            raise UserError(_("Tell us which days and times suit you."))
+        self._check_portal_text(
+            message,
+            _(
+                "The message contains characters that are not allowed (control "
+                "characters such as a NUL byte). Please remove them and try again."
+            ),
+            multiline=True,
+        )
+        message = message.strip()
+        if len(message) > RESCHEDULE_MESSAGE_MAX_LENGTH:
+            raise UserError(
+                _(
+                    "The message is too long: %(max)s characters at most.",
+                    max=RESCHEDULE_MESSAGE_MAX_LENGTH,
+                )
+            )
+        return message
+
+    def _action_portal_request_reschedule(self, message, author=None):
+        """The customer asks for another time, saying which suits them; the
+        responsible user gets a to-do."""
+        self.ensure_one()
+        message = self._check_portal_reschedule_message(message)
+        self._lock_rows(nowait=True)
+        if not self._can_request_reschedule():
+            raise UserError(
+                _(
+                    "%(order)s has no visit you can ask to move, or you already asked.",
+                    order=self.name,
+                )
+            )
+        self._workflow_write(
+            {"appointment_state": "change_requested", "appointment_message": message}
+        )
+        author = author or self.partner_id
+        body = plaintext2html(
+            _(
+                "%(name)s asks for another time than %(when)s:",
+                name=author.name,
+                when=self._format_visit_window(),
+            )
+        ) + plaintext2html(message)
+        self._notify_portal_decision(
+            author, body, _("The customer asks for another time")
+        )
