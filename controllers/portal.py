@@ -332,12 +332,17 @@ class WorkOrderPortal(CustomerPortal):
         methods=["POST"],
         website=True,
     )
-    def portal_work_order_approve(self, order_id, access_token=None, **kw):
+    def portal_work_order_approve(
+        self, order_id, access_token=None, shown_total=None, **kw
+    ):
         return self._portal_work_order_decide(
             order_id,
             access_token,
-            lambda order, author: order._action_portal_approve(author=author),
+            lambda order, author: order._action_portal_approve(
+                author=author, shown_total=shown_total
+            ),
             "approved",
+            text_input=shown_total,
         )
 
     @http.route(
@@ -358,6 +363,13 @@ class WorkOrderPortal(CustomerPortal):
             ),
             "declined",
             text_input=decline_reason,
+        )
+
+    @staticmethod
+    def _staff_decision_message():
+        return _(
+            "Only the customer answers here. Staff record the customer's approval "
+            "with Mark Approved on the work order."
         )
 
     def _portal_work_order_decide(
@@ -382,6 +394,11 @@ class WorkOrderPortal(CustomerPortal):
         order_sudo = self._get_work_order_sudo(order_id, access_token)
         if order_sudo is None:
             return request.redirect("/my")
+        if request.env.user._is_internal():
+            # staff see the customer's page as a preview: the answer is the customer's
+            return self._work_order_private(
+                request.redirect(order_sudo.get_portal_url(query_string="&error=staff"))
+            )
         if self._check_work_order_inputs(multiline={"text"}, text=text_input):
             return self._work_order_private(
                 request.redirect(
@@ -466,10 +483,16 @@ class WorkOrderPortal(CustomerPortal):
         order_sudo = self._get_work_order_sudo(order_id, access_token)
         if order_sudo is None:
             return {"error": _("This work order is not available.")}
+        if request.env.user._is_internal():
+            return {"error": self._staff_decision_message()}
         try:
             with request.env.cr.savepoint():
                 order_sudo._action_portal_sign(
-                    name, signature, author=self._get_work_order_author(order_sudo)
+                    name,
+                    signature,
+                    author=self._get_work_order_author(order_sudo),
+                    # the page's total travels in the widget's URL
+                    shown_total=request.httprequest.args.get("shown_total"),
                 )
         except UserError as e:
             return {"error": str(e)}

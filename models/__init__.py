@@ -12,6 +12,7 @@ from . import work_order_line_stock
 from . import work_order_template
 from . import work_order_template_line
 from . import account_move
+from . import ir_attachment
 from . import res_company
 from . import res_config_settings
 from . import mail_compose_message

@@ -10,7 +10,9 @@ class AccountMove(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if any(vals.get("work_order_id") for vals in vals_list):
+        if any(vals.get("work_order_id") for vals in vals_list) or (
+            self.default_get(["work_order_id"]).get("work_order_id")
+        ):
             self._check_work_order_link("create")
         return super().create(vals_list)
 

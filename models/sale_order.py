@@ -54,7 +54,11 @@ class SaleOrder(models.Model):
                     order=self.name,
                 )
             )
-        work_order = self.env["work.order"].create(self._prepare_work_order_vals())
+        work_orders = self.env["work.order"]
+        # the links to the quotation and its lines are the sales bridge's own
+        work_order = work_orders._in_workflow(work_orders).create(
+            self._prepare_work_order_vals()
+        )
         # The customer approved the quotation when the sale order was confirmed.
         work_order._action_approve()
         work_order.message_post_with_source(

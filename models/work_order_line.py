@@ -1,5 +1,5 @@
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class WorkOrderLine(models.Model):
@@ -144,6 +144,10 @@ class WorkOrderLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if any(vals.get("sale_line_id") for vals in vals_list) or self.default_get(
+            ["sale_line_id"]
+        ).get("sale_line_id"):
+            self._check_sale_line_link()
         for vals in vals_list:
             if vals.get("display_type"):
                 vals.update(product_id=False, price_unit=0, product_uom_qty=0)
@@ -157,6 +161,8 @@ class WorkOrderLine(models.Model):
         return lines
 
     def write(self, vals):
+        if "sale_line_id" in vals:
+            self._check_sale_line_link()
         orders = self.order_id
         if "order_id" in vals:
             orders |= self.env["work.order"].browse(vals["order_id"])
@@ -165,6 +171,17 @@ class WorkOrderLine(models.Model):
         result = super().write(vals)
         orders._post_total_change_after_approval(old_totals)
         return result
+
+    def _check_sale_line_link(self):
+        """The link to a quotation line is the sales bridge's own: it tells the
+        sale order that the line is invoiced by the work order."""
+        if not self.env["work.order"]._is_workflow_call():
+            raise UserError(
+                _(
+                    "The quotation line of a work order line is set by Create Work "
+                    "Order on the quotation and cannot be written directly."
+                )
+            )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_locked_order(self):

@@ -212,6 +212,17 @@ class WorkOrder(models.Model):
             "done": ("completed", "invoiced", "cancelled", "rejected"),
         }
 
+    def _thread_to_store(self, store, /, *, request_list=None, **kwargs):
+        """A customer's chatter (a link holder's too) gets the messages, never
+        the staff's to-dos, the followers or the record's attachments."""
+        if request_list and not self.env.user._is_internal():
+            request_list = [
+                request
+                for request in request_list
+                if request not in ("activities", "attachments", "followers")
+            ]
+        return super()._thread_to_store(store, request_list=request_list, **kwargs)
+
     @api.model
     def _get_thread_with_access(self, thread_id, mode="read", **kwargs):
         """The chatter's access to a work order (messages, posting, uploads),
@@ -413,11 +424,32 @@ class WorkOrder(models.Model):
             side=SIGNATURE_MAX_SIDE,
         )
 
-    def _action_portal_approve(self, author=None):
+    def _check_portal_shown_total(self, shown_total):
+        """Refuse an approval of a total other than the one the customer was
+        shown (the quote changed while the page was open). ``None``: the page
+        did not say (an older page or another client)."""
+        self.ensure_one()
+        if shown_total is None:
+            return
+        try:
+            shown = float(shown_total)
+        except (TypeError, ValueError):
+            shown = None
+        if shown is None or self.currency_id.compare_amounts(shown, self.amount_total):
+            raise UserError(
+                _(
+                    "The quote changed while you were reading it: its total is now "
+                    "%(total)s. Please review it and answer again.",
+                    total=self.currency_id.format(self.amount_total),
+                )
+            )
+
+    def _action_portal_approve(self, author=None, shown_total=None):
         """The customer approves the quote in the portal, without signing."""
         self.ensure_one()
         self._lock_rows(nowait=True)
         self._check_portal_decision_open()
+        self._check_portal_shown_total(shown_total)
         self._action_approve()
         author = author or self.partner_id
         self._notify_portal_decision(
@@ -430,13 +462,14 @@ class WorkOrder(models.Model):
             _("Approved by the customer"),
         )
 
-    def _action_portal_sign(self, name, signature, author=None):
+    def _action_portal_sign(self, name, signature, author=None, shown_total=None):
         """The customer signs and thereby approves the quote in the portal."""
         self.ensure_one()
         name = self._check_portal_signer_name(name)
         signature = self._check_portal_signature(signature)
         self._lock_rows(nowait=True)
         self._check_portal_decision_open()
+        self._check_portal_shown_total(shown_total)
         self._workflow_write(
             {
                 "signed_by": name,

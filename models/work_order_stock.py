@@ -82,10 +82,13 @@ class WorkOrder(models.Model):
         """Work order fields copied onto its delivery."""
         return {"warehouse_id", "partner_id", "service_address_id", "scheduled_date"}
 
-    def _get_lock_exempt_fields(self):
-        """The procurement group may be created while the work order is locked
-        (Complete procures what is still missing before delivering)."""
-        return super()._get_lock_exempt_fields() | {"procurement_group_id"}
+    def _get_workflow_fields(self):
+        """The procurement group is the stock side's own: set when the parts are
+        first procured (also while locked: Complete procures what is missing)."""
+        return {
+            **super()._get_workflow_fields(),
+            "procurement_group_id": _("Mark Approved or Schedule"),
+        }
 
     def _get_delivery_partner(self):
         """Where the parts go: the service address, else the customer."""

@@ -46,20 +46,24 @@ class WorkOrder(models.Model):
             "signature": portal_decision,
             "signed_by": portal_decision,
             "signed_on": portal_decision,
+            "sale_order_id": _("Create Work Order on the quotation"),
         }
 
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            # a new work order starts as Draft with no workflow value set
-            self._check_workflow_fields(
-                {
-                    fname: value
-                    for fname, value in vals.items()
-                    if value and (fname, value) != ("state", "draft")
-                },
-                "create",
-            )
+        if not self._is_workflow_call():
+            # defaults count too: a context key (default_state) or a saved default
+            defaults = self.default_get(list(self._get_workflow_fields()))
+            for vals in vals_list:
+                # a new work order starts as Draft with no workflow value set
+                self._check_workflow_fields(
+                    {
+                        fname: value
+                        for fname, value in {**defaults, **vals}.items()
+                        if value and (fname, value) != ("state", "draft")
+                    },
+                    "create",
+                )
         return super().create(vals_list)
 
     def write(self, vals):

@@ -1,6 +1,6 @@
 import json
 
-from odoo import Command, fields
+from odoo import Command, fields, http
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 
@@ -393,3 +393,168 @@ class TestChatterCannotSend(WorkOrderCommon, HttpCase):
         self._send_composer(action, self.order.with_user(self.manager).env)
         self.assertEqual(self.order.state, "quoted")
         self.assertEqual(len(self._send_history(self.order)), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestWorkflowSideDoors(WorkOrderCommon):
+    """Defaults, attachments and links cannot move a work order either."""
+
+    def test_context_and_saved_defaults_cannot_set_workflow_fields(self):
+        users_model = self.env["work.order"].with_user(self.manager)
+        for vals in ({"default_state": "invoiced"}, {"default_customer_visible": True}):
+            with (
+                self.subTest(context=vals),
+                self.assertRaisesRegex(UserError, "cannot be written directly"),
+            ):
+                users_model.with_context(**vals).create(
+                    {"partner_id": self.customer.id, "title": "Forged"}
+                )
+        self.env["ir.default"].set("work.order", "state", "completed")
+        with self.assertRaisesRegex(UserError, "cannot be written directly"):
+            users_model.create({"partner_id": self.customer.id, "title": "Forged"})
+
+    def test_invoice_link_cannot_come_from_a_default(self):
+        order = self._create_order()
+        billing = new_test_user(
+            self.env,
+            login="wo_side_billing",
+            groups="work_order.group_work_order_user,account.group_account_invoice",
+        )
+        with self.assertRaisesRegex(UserError, "Generate Invoice"):
+            self.env["account.move"].with_user(billing).with_context(
+                default_work_order_id=order.id
+            ).create({"move_type": "out_invoice", "partner_id": self.customer.id})
+        self.assertFalse(order.invoice_ids)
+
+    def test_procurement_group_and_quotation_links_are_refused(self):
+        order = self._create_order(
+            line_ids=[Command.create({"product_id": self.part.id})]
+        )
+        group = self.env["procurement.group"].create({"name": "Someone else's"})
+        for vals in ({"procurement_group_id": group.id}, {"sale_order_id": False}):
+            with (
+                self.subTest(vals=vals),
+                self.assertRaisesRegex(UserError, "cannot be written directly"),
+            ):
+                order.with_user(self.technician).write(vals)
+        with self.assertRaisesRegex(UserError, "Create Work Order"):
+            order.line_ids.with_user(self.technician).write({"sale_line_id": False})
+
+    def test_signature_file_cannot_be_replaced_or_deleted(self):
+        order = self._create_order(
+            line_ids=[Command.create({"product_id": self.labour.id})]
+        )
+        order._action_quote()
+        png = (
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGA"
+            "hKmMIQAAAABJRU5ErkJggg=="
+        )
+        order._action_portal_sign("Jane Customer", png)
+        attachment = self.env["ir.attachment"].search(
+            [
+                ("res_model", "=", "work.order"),
+                ("res_id", "=", order.id),
+                ("res_field", "=", "signature"),
+            ]
+        )
+        self.assertTrue(attachment)
+        attachments = self.env["ir.attachment"].with_user(self.technician)
+        with self.assertRaisesRegex(UserError, "cannot be written directly"):
+            attachments.browse(attachment.id).write({"datas": png})
+        with self.assertRaisesRegex(UserError, "cannot be written directly"):
+            attachments.browse(attachment.id).unlink()
+        other = self._create_order()
+        with self.assertRaisesRegex(UserError, "cannot be written directly"):
+            attachments.create(
+                {
+                    "name": "signature",
+                    "res_model": "work.order",
+                    "res_id": other.id,
+                    "res_field": "signature",
+                    "datas": png,
+                }
+            )
+        self.assertTrue(attachment.exists())
+        self.assertFalse(other.signature)
+
+    def test_quotes_cannot_be_scheduled_for_later(self):
+        order = self._create_order(
+            line_ids=[Command.create({"product_id": self.labour.id})]
+        )
+        action = order.with_user(self.manager).action_send_quote()
+        composer = Form(
+            self.env["mail.compose.message"]
+            .with_user(self.manager)
+            .with_context(**action["context"])
+        ).save()
+        with self.assertRaisesRegex(UserError, "cannot be scheduled"):
+            composer.action_schedule_message(fields.Datetime.now())
+        self.assertEqual(order.state, "draft")
+
+    def test_approval_of_a_total_the_customer_was_not_shown_is_refused(self):
+        order = self._create_order(
+            line_ids=[Command.create({"product_id": self.labour.id})]
+        )
+        order._action_quote()
+        shown = order.amount_total
+        order.line_ids.product_uom_qty = 40
+        with self.assertRaisesRegex(UserError, "changed while you were reading"):
+            order._action_portal_approve(shown_total=str(shown))
+        self.assertEqual(order.state, "quoted")
+        order._action_portal_approve(shown_total=str(order.amount_total))
+        self.assertEqual(order.state, "approved")
+        self.assertEqual(order.approved_amount, order.amount_total)
+
+
+@tagged("post_install", "-at_install")
+class TestLinkHolderChatterData(WorkOrderCommon, HttpCase):
+    """The link shows the conversation, not the staff's to-dos or followers."""
+
+    def test_thread_data_hides_activities_followers_and_files(self):
+        self.order.write({"line_ids": [Command.create({"product_id": self.labour.id})]})
+        self.order._action_quote()
+        self.order.activity_schedule(
+            "mail.mail_activity_data_todo", summary="INTERNAL check credit"
+        )
+        token = self.order._portal_ensure_token()
+        self.authenticate(None, None)
+        res = self.url_open(
+            "/mail/thread/data",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {
+                        "thread_model": "work.order",
+                        "thread_id": self.order.id,
+                        "token": token,
+                        "request_list": ["activities", "attachments", "followers"],
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertEqual(res.status_code, 200)
+        self.assertNotIn("INTERNAL check credit", res.text)
+        self.assertNotIn("mail.activity", res.json()["result"])
+        self.assertNotIn("followersCount", res.text)
+
+    def test_staff_cannot_answer_for_the_customer(self):
+        self.order.write({"line_ids": [Command.create({"product_id": self.labour.id})]})
+        self.order._action_quote()
+        token = self.order._portal_ensure_token()
+        self.authenticate("wo_tech", "wo_tech")
+        res = self.url_open(
+            f"/my/work-orders/{self.order.id}/decline",
+            data={
+                "access_token": token,
+                "csrf_token": http.Request.csrf_token(self),
+                "decline_reason": "Customer never said this",
+            },
+            allow_redirects=False,
+        )
+        self.assertEqual(res.status_code, 303)
+        self.assertIn("error=staff", res.headers["Location"])
+        self.order.invalidate_recordset()
+        self.assertEqual(self.order.state, "quoted")
+        self.assertFalse(self.order.decline_reason)

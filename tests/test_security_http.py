@@ -370,7 +370,12 @@ class TestWorkOrderSecurityHttp(WorkOrderCommon, HttpCase):
                     seen,
                 )
                 # A decision on a quoted work order changes it: a fresh one each.
-                decides = seen == OK and SITUATIONS[situation][1] == "quoted"
+                # ... and only the customer's: staff only preview the page.
+                decides = (
+                    seen == OK
+                    and SITUATIONS[situation][1] == "quoted"
+                    and actor != "internal user"
+                )
                 for decision in ("approve", "decline", "sign"):
                     target = self._situation_order(situation) if decides else order
                     if decides:
