@@ -6,6 +6,7 @@ from . import work_order_mail
 from . import work_order_portal
 from . import work_order_dispatch
 from . import work_order_appointment
+from . import work_order_payment
 from . import work_order_line_mixin
 from . import work_order_line
 from . import work_order_line_stock
@@ -22,3 +23,6 @@ from . import stock_rule
 from . import procurement_group
 from . import sale_order
 from . import sale_order_line
+from . import payment_transaction
+from . import res_company
+from . import res_config_settings

@@ -21,6 +21,15 @@ class AccountMove(models.Model):
             self._check_work_order_link("write")
         return super().write(vals)
 
+    def _post(self, soft=True):
+        # The work order's online payments are linked first, so that posting
+        # the invoice reconciles them (sale's _post does).
+        for move in self.filtered(
+            lambda move: move.work_order_id and move.is_invoice()
+        ):
+            move.work_order_id.sudo()._link_transactions_to_invoice(move)
+        return super()._post(soft)
+
     def _check_work_order_link(self, operation):
         """The invoice link is the work order's invoice_ids: Generate Invoice
         sets it, nothing else."""

@@ -11,8 +11,31 @@ class ResCompany(models.Model):
         help="How many hours before a scheduled visit the customer gets a reminder "
         "e-mail; 0 sends none.",
     )
+    work_order_require_payment = fields.Boolean(
+        string="Deposit to Approve Work Orders",
+        help="New work orders ask the customer for an online deposit: the work order "
+        "is approved once the deposit is paid in the customer portal.",
+    )
+    work_order_prepayment_percent = fields.Float(
+        string="Work Order Deposit",
+        default=0.3,
+        help="The share of the total the customer pays online to approve a work order.",
+    )
 
     @api.constrains("work_order_reminder_hours")
     def _check_work_order_reminder_hours(self):
         if any(company.work_order_reminder_hours < 0 for company in self):
             raise ValidationError(_("The reminder delay cannot be negative."))
+
+    @api.constrains("work_order_require_payment", "work_order_prepayment_percent")
+    def _check_work_order_prepayment_percent(self):
+        for company in self:
+            if company.work_order_require_payment and not (
+                0 < company.work_order_prepayment_percent <= 1.0
+            ):
+                raise ValidationError(
+                    _(
+                        "The work order deposit must be more than 0% and at most 100% "
+                        "of the total."
+                    )
+                )

@@ -23,11 +23,34 @@ class WorkOrderTemplate(models.Model):
     )
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", index=True)
+    deposit_policy = fields.Selection(
+        [
+            ("company", "Company default"),
+            ("required", "Deposit required"),
+            ("none", "No deposit"),
+        ],
+        string="Online Deposit",
+        default="company",
+        required=True,
+        help="Whether the work orders made from this template ask the customer for "
+        "an online deposit to approve the quote.",
+    )
+    prepayment_percent = fields.Float(
+        string="Deposit",
+        help="The share of the total paid online to approve; empty: the company's.",
+    )
 
     @api.constrains("estimated_duration")
     def _check_estimated_duration(self):
         if any(template.estimated_duration < 0 for template in self):
             raise ValidationError(_("The estimated duration cannot be negative."))
+
+    @api.constrains("prepayment_percent")
+    def _check_prepayment_percent(self):
+        if any(not 0 <= template.prepayment_percent <= 1.0 for template in self):
+            raise ValidationError(
+                _("The deposit must be between 0% and 100% of the total.")
+            )
 
     def _prepare_order_line_vals_list(self):
         """Values of the work order lines this template pre-fills."""

@@ -1,0 +1,635 @@
+import logging
+import math
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+_logger = logging.getLogger(__name__)
+
+# The states of a transaction whose amount counts as paid, like sale's amount_paid.
+PAID_TRANSACTION_STATES = ("authorized", "done")
+# The states in which a work order takes payments (deposit, then the balance).
+PAYABLE_STATES = (
+    "quoted",
+    "approved",
+    "scheduled",
+    "in_progress",
+    "on_hold",
+    "completed",
+    "invoiced",
+)
+
+
+class WorkOrder(models.Model):
+    """Online payment through Odoo's payment framework.
+
+    A quote may ask for a deposit (``require_payment``, ``prepayment_percent``):
+    the customer signs, then pays it in the portal, and the work order is
+    approved once the authorized or confirmed transactions reach it, as sale
+    confirms a quotation. Every payment made from the work order is linked to
+    its invoice, so that posting the invoice reconciles it.
+    """
+
+    _inherit = "work.order"
+
+    require_payment = fields.Boolean(
+        string="Online Deposit",
+        compute="_compute_require_payment",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="The customer approves the quote in the portal by paying a deposit "
+        "online.",
+        groups="base.group_user",
+    )
+    prepayment_percent = fields.Float(
+        string="Deposit",
+        compute="_compute_prepayment_percent",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="The share of the total the customer pays online to approve the work "
+        "order.",
+        groups="base.group_user",
+    )
+    transaction_ids = fields.Many2many(
+        "payment.transaction",
+        "work_order_transaction_rel",
+        "work_order_id",
+        "transaction_id",
+        string="Transactions",
+        copy=False,
+        readonly=True,
+        groups="work_order.group_work_order_manager,account.group_account_invoice",
+    )
+    transaction_count = fields.Integer(
+        compute="_compute_transaction_count",
+        groups="work_order.group_work_order_manager,account.group_account_invoice",
+    )
+    amount_paid = fields.Monetary(
+        string="Paid Online",
+        compute="_compute_amount_paid",
+        compute_sudo=True,
+        help="The authorized and confirmed online payments of this work order, net of "
+        "their refunds.",
+        groups="base.group_user",
+    )
+    deposit_amount = fields.Monetary(
+        compute="_compute_deposit_amount",
+        compute_sudo=True,
+        help="What the customer pays online to approve the work order.",
+        groups="base.group_user",
+    )
+    amount_due = fields.Monetary(
+        string="Remaining",
+        compute="_compute_amount_due",
+        compute_sudo=True,
+        help="What remains to be paid: the open amount of the posted invoice, or the "
+        "total less the online payments until then.",
+        groups="base.group_user",
+    )
+    awaiting_deposit = fields.Boolean(
+        compute="_compute_awaiting_deposit",
+        compute_sudo=True,
+        search="_search_awaiting_deposit",
+        help="The quote is approved once the customer pays its deposit online.",
+        groups="base.group_user",
+    )
+    deposit_waiver_reason = fields.Text(
+        string="Approved Without Deposit",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Why a manager approved the work order without its online deposit.",
+        groups="base.group_user",
+    )
+
+    @api.depends("company_id", "template_id")
+    def _compute_require_payment(self):
+        for order in self:
+            policy = order.template_id.deposit_policy
+            if policy in ("required", "none"):
+                order.require_payment = policy == "required"
+            else:
+                order.require_payment = order.company_id.work_order_require_payment
+
+    @api.depends("require_payment", "template_id")
+    def _compute_prepayment_percent(self):
+        for order in self:
+            template = order.template_id
+            if template.deposit_policy == "required" and template.prepayment_percent:
+                order.prepayment_percent = template.prepayment_percent
+            else:
+                order.prepayment_percent = (
+                    order.company_id.work_order_prepayment_percent
+                )
+
+    @api.depends("transaction_ids")
+    def _compute_transaction_count(self):
+        for order in self:
+            order.transaction_count = len(order.transaction_ids)
+
+    @api.depends(
+        "transaction_ids.state",
+        "transaction_ids.amount",
+        "transaction_ids.currency_id",
+        "currency_id",
+    )
+    def _compute_amount_paid(self):
+        for order in self:
+            order.amount_paid = order._get_paid_amount()
+
+    @api.depends("amount_total", "require_payment", "prepayment_percent")
+    def _compute_deposit_amount(self):
+        for order in self:
+            order.deposit_amount = (
+                order._get_prepayment_required_amount()
+                if order.require_payment
+                else 0.0
+            )
+
+    @api.depends(
+        "amount_total",
+        "amount_paid",
+        "invoice_ids.state",
+        "invoice_ids.amount_residual",
+    )
+    def _compute_amount_due(self):
+        for order in self:
+            invoices = order._get_posted_invoices()
+            if invoices:
+                due = sum(invoices.mapped("amount_residual"))
+            else:
+                due = order.amount_total - order.amount_paid
+            order.amount_due = max(order.currency_id.round(due), 0.0)
+
+    @api.depends("state", "require_payment", "amount_total", "amount_paid")
+    def _compute_awaiting_deposit(self):
+        for order in self:
+            order.awaiting_deposit = order._has_to_be_paid()
+
+    def _search_awaiting_deposit(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Search “awaiting deposit” with yes or no."))
+        # A quote asking for a deposit is approved as soon as the deposit is paid.
+        domain = [
+            ("state", "=", "quoted"),
+            ("require_payment", "=", True),
+            ("amount_total", ">", 0),
+        ]
+        if (operator == "=") == value:
+            return domain
+        return ["!", *domain]
+
+    @api.constrains("require_payment", "prepayment_percent")
+    def _check_prepayment_percent(self):
+        for order in self:
+            if order.require_payment and not 0 < order.prepayment_percent <= 1.0:
+                raise ValidationError(
+                    _(
+                        "The deposit of %(order)s must be more than 0%% and at most "
+                        "100%% of the total.",
+                        order=order.name,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # Lifecycle hooks
+    # ------------------------------------------------------------------
+
+    def _get_workflow_fields(self):
+        workflow_fields = super()._get_workflow_fields()
+        workflow_fields.update(
+            {
+                "deposit_waiver_reason": _("Approve Without Deposit"),
+                "transaction_ids": _("an online payment"),
+            }
+        )
+        return workflow_fields
+
+    def action_mark_approved(self):
+        """Mark Approved; a quote awaiting its deposit needs a manager and a reason."""
+        if not any(order._has_to_be_paid() for order in self):
+            return super().action_mark_approved()
+        self._check_transition("action_mark_approved")
+        if not self.env.user.has_group("work_order.group_work_order_manager"):
+            order = next(order for order in self if order._has_to_be_paid())
+            raise UserError(
+                _(
+                    "%(order)s awaits an online deposit of %(amount)s. Only a work "
+                    "order manager can approve it without the deposit.",
+                    order=order.name,
+                    amount=order.currency_id.format(order._get_deposit_remaining()),
+                )
+            )
+        if len(self) > 1:
+            raise UserError(
+                _(
+                    "Approve the work orders awaiting a deposit one by one: each "
+                    "needs a reason."
+                )
+            )
+        return self._get_wizard_action(
+            "work.order.deposit.waiver", _("Approve Without Deposit")
+        )
+
+    def _action_approve_without_deposit(self, reason):
+        """A manager approves a quote without its deposit, saying why."""
+        self.ensure_one()
+        if not self.env.user.has_group("work_order.group_work_order_manager"):
+            raise UserError(
+                _("Only work order managers can approve without the deposit.")
+            )
+        reason = reason.strip() if isinstance(reason, str) else ""
+        if not reason:
+            raise UserError(
+                _("Say why the work order is approved without its deposit.")
+            )
+        self._lock_rows()
+        self._check_transition("action_mark_approved")
+        self._workflow_write({"deposit_waiver_reason": reason})
+        self._action_approve()
+
+    def action_cancel(self):
+        res = super().action_cancel()
+        paid = self.filtered(lambda order: order._get_refundable_amount())
+        if not paid:
+            return res
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning",
+                "sticky": True,
+                "title": _("Refund the online payments"),
+                "message": _(
+                    "%(orders)s had payments made online. Nothing was refunded: "
+                    "refund them from the payment (Payments button, then Refund) "
+                    "or with a credit note.",
+                    orders=", ".join(paid.mapped("name")),
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _action_cancel(self):
+        res = super()._action_cancel()
+        for order in self:
+            amount = order._get_refundable_amount()
+            if not amount:
+                continue
+            body = _(
+                "This work order was cancelled with %(amount)s paid online "
+                "(%(references)s). Nothing was refunded: refund it from the payment "
+                "(Payments button, then Refund) or with a credit note.",
+                amount=order.currency_id.format(amount),
+                references=", ".join(
+                    order._get_paid_transactions().mapped("reference")
+                ),
+            )
+            order._post_payment_warning(body, _("Refund the online payment"))
+        return res
+
+    def _prepare_invoice_vals(self):
+        vals = super()._prepare_invoice_vals()
+        transactions = self._get_transactions_to_invoice()
+        if transactions:
+            vals["transaction_ids"] = [Command.set(transactions.ids)]
+        return vals
+
+    # ------------------------------------------------------------------
+    # Customer portal
+    # ------------------------------------------------------------------
+
+    def _has_to_be_paid(self):
+        """Whether the quote waits for its online deposit to be approved."""
+        self.ensure_one()
+        return (
+            self.state == "quoted"
+            and self.require_payment
+            and self.currency_id.compare_amounts(self.amount_total, 0) > 0
+            and not self._is_deposit_reached()
+        )
+
+    def _has_to_be_signed(self):
+        # With a deposit, the customer signs first and approves by paying.
+        return super()._has_to_be_signed() and not (
+            self.signature and self._has_to_be_paid()
+        )
+
+    def _action_portal_approve(self, author=None):
+        self.ensure_one()
+        if self._has_to_be_paid():
+            raise UserError(
+                _(
+                    "%(order)s is approved by paying its deposit of %(amount)s online.",
+                    order=self.name,
+                    amount=self.currency_id.format(self._get_deposit_remaining()),
+                )
+            )
+        return super()._action_portal_approve(author=author)
+
+    def _action_portal_sign(self, name, signature, author=None):
+        """With a deposit, signing records the signature; paying approves."""
+        self.ensure_one()
+        if not self._has_to_be_paid():
+            return super()._action_portal_sign(name, signature, author=author)
+        name = self._check_portal_signer_name(name)
+        signature = self._check_portal_signature(signature)
+        self._lock_rows(nowait=True)
+        self._check_portal_decision_open()
+        if not self._has_to_be_paid():  # paid meanwhile, through a payment link
+            return super()._action_portal_sign(name, signature, author=author)
+        if self.signature:
+            raise UserError(
+                _(
+                    "%(order)s is already signed: pay the deposit to approve it.",
+                    order=self.name,
+                )
+            )
+        self._workflow_write(
+            {
+                "signed_by": name,
+                "signed_on": fields.Datetime.now(),
+                "signature": signature,
+            }
+        )
+        self.message_post(
+            body=_(
+                "Signed by %(name)s in the customer portal; approved once the "
+                "deposit of %(amount)s is paid.",
+                name=name,
+                amount=self.currency_id.format(self._get_deposit_remaining()),
+            ),
+            author_id=(author or self.partner_id).id,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+
+    def _get_portal_payment_amount(self):
+        """What the customer can pay on the portal page now: the rest of the
+        deposit while the quote awaits it, then the open amount of the posted
+        invoice; 0 when there is nothing to pay there."""
+        self.ensure_one()
+        if self._has_to_be_paid():
+            return self._get_deposit_remaining()
+        if self.state == "invoiced" and self._get_posted_invoices():
+            return self.amount_due
+        return 0.0
+
+    def _check_online_payment_amount(self, amount):
+        """Return ``amount``, in the currency's precision, if the customer may pay
+        it online now; raise a UserError otherwise.
+
+        Paying does not approve by itself: the approval is decided from the
+        transactions once they are authorized or confirmed.
+        """
+        self.ensure_one()
+        if self.state not in PAYABLE_STATES:
+            raise UserError(
+                _(
+                    "%(order)s is %(state)s: it cannot be paid online.",
+                    order=self.name,
+                    state=self._state_label(),
+                )
+            )
+        if (
+            not isinstance(amount, int | float)
+            or isinstance(amount, bool)
+            or not math.isfinite(amount)
+        ):
+            raise UserError(_("The amount to pay must be a number."))
+        amount = self.currency_id.round(amount)
+        if self.currency_id.compare_amounts(amount, 0) <= 0:
+            raise UserError(_("The amount to pay must be positive."))
+        if self.currency_id.compare_amounts(amount, self.amount_due) > 0:
+            raise UserError(
+                _(
+                    "%(amount)s is more than what remains to be paid on %(order)s: "
+                    "%(due)s.",
+                    amount=self.currency_id.format(amount),
+                    order=self.name,
+                    due=self.currency_id.format(self.amount_due),
+                )
+            )
+        return amount
+
+    def _get_transaction_create_values(self):
+        """The links of a new online payment of this work order: the work order,
+        and its posted invoices still open, which the payment then settles."""
+        self.ensure_one()
+        invoices = self._get_posted_invoices().filtered(
+            lambda move: not move.currency_id.is_zero(move.amount_residual)
+        )
+        values = {"work_order_ids": [Command.set(self.ids)]}
+        if invoices:
+            values["invoice_ids"] = [Command.set(invoices.ids)]
+        return values
+
+    def _get_payment_partner(self):
+        """The partner an online payment of the work order is made for."""
+        self.ensure_one()
+        return self.partner_id.browse(
+            self.partner_id.address_get(["invoice"])["invoice"]
+        )
+
+    def _get_default_payment_link_values(self):
+        """Values of Odoo's payment link wizard (Payment Link button)."""
+        self.ensure_one()
+        amount_max = self.amount_due
+        amount = self._get_deposit_remaining() if self._has_to_be_paid() else amount_max
+        return {
+            "currency_id": self.currency_id.id,
+            "partner_id": self._get_payment_partner().id,
+            "amount": amount,
+            "amount_max": amount_max,
+            "amount_paid": self.amount_paid,
+        }
+
+    # ------------------------------------------------------------------
+    # Payments received
+    # ------------------------------------------------------------------
+
+    def _payment_received(self, transaction):
+        """``transaction`` was authorized or confirmed: approve the quotes whose
+        deposit it completes. Called from the transaction's post-processing.
+
+        Decided under the row lock from the transactions themselves, never from
+        an amount the browser sent: two payments completing at once approve the
+        work order once, and a payment for a work order that no longer awaits
+        one changes nothing but is shown to the office.
+        """
+        for order in self:
+            order._lock_rows()
+            # A lock alone does not stop a concurrent payment that read the work
+            # order before this one committed: writing the row does. The other
+            # transaction then fails to lock it, Odoo retries it, and the retry
+            # sees this payment.
+            order.write({})
+            order.flush_recordset()
+            if order.state == "quoted":
+                if order._is_deposit_reached():
+                    order._approve_after_payment(transaction)
+            elif order.state in ("draft", "cancelled", "rejected"):
+                _logger.info(
+                    "payment %s received for the %s work order %s: state unchanged",
+                    transaction.reference,
+                    order.state,
+                    order.name,
+                )
+                order._post_payment_warning(
+                    _(
+                        "A payment of %(amount)s (%(reference)s) was received while "
+                        "this work order is %(state)s; its status does not change. "
+                        "Refund the payment, or keep it if the work goes ahead.",
+                        amount=transaction.currency_id.format(transaction.amount),
+                        reference=transaction.reference,
+                        state=order._state_label(),
+                    ),
+                    _("Payment received on a %(state)s work order", state=order.state),
+                )
+
+    def _approve_after_payment(self, transaction):
+        self.ensure_one()
+        self._action_approve()
+        author = transaction.partner_id or self.partner_id
+        self._notify_portal_decision(
+            author,
+            _(
+                "Approved by %(name)s in the customer portal: the deposit of "
+                "%(amount)s is paid (%(reference)s).",
+                name=author.name,
+                amount=self.currency_id.format(self._get_prepayment_required_amount()),
+                reference=transaction.reference,
+            ),
+            _("Approved by the customer"),
+        )
+
+    def _post_payment_warning(self, body, summary):
+        """Tell the office about a payment that needs a decision (a refund)."""
+        self.ensure_one()
+        self.message_post(body=body, subtype_xmlid="mail.mt_note")
+        user = self.env.user
+        if user.share or not user.active or user._is_superuser():
+            user = self.user_id or self.create_uid
+        if user.active and not user.share:
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=summary,
+                note=body,
+                user_id=user.id,
+            )
+
+    # ------------------------------------------------------------------
+    # Amounts
+    # ------------------------------------------------------------------
+
+    def _get_prepayment_required_amount(self):
+        """What must be paid online to approve the work order (the whole total
+        without a deposit, like sale)."""
+        self.ensure_one()
+        if not self.require_payment or self.prepayment_percent >= 1.0:
+            return self.amount_total
+        return self.currency_id.round(self.amount_total * self.prepayment_percent)
+
+    def _get_paid_transactions(self):
+        """The authorized and confirmed transactions of the work order, in its
+        currency (refunds included, with their negative amounts)."""
+        self.ensure_one()
+        return self.sudo().transaction_ids.filtered(
+            lambda tx: tx.state in PAID_TRANSACTION_STATES
+            and tx.operation != "validation"
+            and tx.currency_id == self.currency_id
+        )
+
+    def _get_paid_amount(self):
+        """The amount paid online, read from the transactions themselves."""
+        self.ensure_one()
+        return self.currency_id.round(
+            sum(self._get_paid_transactions().mapped("amount"))
+        )
+
+    def _is_deposit_reached(self):
+        self.ensure_one()
+        return (
+            self.currency_id.compare_amounts(
+                self._get_paid_amount(), self._get_prepayment_required_amount()
+            )
+            >= 0
+        )
+
+    def _get_deposit_remaining(self):
+        self.ensure_one()
+        return max(
+            self.currency_id.round(
+                self._get_prepayment_required_amount() - self._get_paid_amount()
+            ),
+            0.0,
+        )
+
+    def _get_refundable_amount(self):
+        """What was paid online and not refunded (0 when nothing was)."""
+        self.ensure_one()
+        amount = self._get_paid_amount()
+        return amount if self.currency_id.compare_amounts(amount, 0) > 0 else 0.0
+
+    def _get_posted_invoices(self):
+        self.ensure_one()
+        return self.sudo().invoice_ids.filtered(
+            lambda move: move.state == "posted" and move.move_type == "out_invoice"
+        )
+
+    def _get_transactions_to_invoice(self):
+        """The payments an invoice of the work order settles: those still
+        processing, and the confirmed ones not reconciled yet (like sale)."""
+        self.ensure_one()
+        return self.sudo().transaction_ids.filtered(
+            lambda tx: tx.operation not in ("validation", "refund")
+            and (
+                tx.state in ("pending", "authorized")
+                or (
+                    tx.state == "done"
+                    and not (tx.payment_id and tx.payment_id.is_reconciled)
+                )
+            )
+        )
+
+    def _link_transactions_to_invoice(self, invoice):
+        """Link the work order's payments to ``invoice`` before it is posted, so
+        that posting reconciles them (sale's account.move._post does it)."""
+        self.ensure_one()
+        transactions = self._get_transactions_to_invoice() - invoice.transaction_ids
+        if transactions:
+            invoice.sudo().transaction_ids = [
+                Command.link(tx.id) for tx in transactions
+            ]
+
+    # ------------------------------------------------------------------
+    # Buttons
+    # ------------------------------------------------------------------
+
+    def action_view_transactions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "payment.action_payment_transaction"
+        )
+        action["domain"] = [("id", "in", self.transaction_ids.ids)]
+        action["context"] = {"create": False}
+        if len(self.transaction_ids) == 1:
+            action.update(
+                views=[(False, "form")],
+                view_mode="form",
+                res_id=self.transaction_ids.id,
+            )
+        return action
+
+    def action_refund_payment(self):
+        """Open Odoo's refund of the online payment (or the transactions, when
+        there are several or the provider cannot refund)."""
+        self.ensure_one()
+        payments = self._get_paid_transactions().payment_id.filtered(
+            lambda payment: payment.amount_available_for_refund > 0
+        )
+        if len(payments) == 1:
+            return payments.action_refund_wizard()
+        return self.action_view_transactions()
