@@ -27,6 +27,7 @@ WORKFLOW_FIELD_GROUPS = {
     },
     "decline reason": {"decline_reason": "Too expensive"},
     "sent to the customer": {"customer_visible": True},
+    "deposit waiver": {"deposit_waiver_reason": "No deposit needed"},
     "hold bookkeeping": {
         "hold_reason": "Rain",
         "in_progress_since": "2030-01-01 10:00:00",
