@@ -11,6 +11,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PYTEST_DB="${PYTEST_DB:-wo_pytest}"
+# Installed beside the addon, never a dependency of it: Odoo's demo payment
+# provider, for the Approve & Pay tour (as in make test).
+TEST_COMPANION_MODULES=payment_demo
 [[ "$PYTEST_DB" =~ ^[A-Za-z0-9_][A-Za-z0-9_-]*$ ]] ||
     die "PYTEST_DB=$PYTEST_DB is not a plain database name (letters, digits, _ and -)."
 
@@ -68,13 +71,13 @@ if [ "$state" != installed ]; then
     fi
     rm -rf "$CACHE/data/filestore/$PYTEST_DB"
     say "installing $MODULE without demo data into the test database $PYTEST_DB (first run: a few minutes, log: $log)"
-    odoo -i "$MODULE" || failed "installing $MODULE into $PYTEST_DB failed"
+    odoo -i "$MODULE,$TEST_COMPANION_MODULES" || failed "installing $MODULE into $PYTEST_DB failed"
     printf '%s\n' "$want" >"$stamp"
 elif [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     rm -f "$stamp"
     : >"$log"
     say "the addon changed since the last run: updating $MODULE in $PYTEST_DB (log: $log)"
-    odoo -u "$MODULE" ||
+    odoo -u "$MODULE" -i "$TEST_COMPANION_MODULES" ||
         failed "updating $MODULE in $PYTEST_DB failed; fix the addon and re-run, or start over with: dropdb -h $PG_HOST -p $PG_PORT -U $PG_USER $PYTEST_DB"
     printf '%s\n' "$want" >"$stamp"
 fi

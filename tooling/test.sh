@@ -6,6 +6,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 TEST_TAGS="${TEST_TAGS:-/$MODULE}"
+# Installed beside the addon in the test database, never a dependency of it:
+# Odoo's demo payment provider, for the Approve & Pay tour.
+TEST_COMPANION_MODULES=payment_demo
 
 # Without a browser or websocket-client Odoo silently SKIPS browser tours.
 find_chromium() {
@@ -41,6 +44,7 @@ trap 'exit 130' INT TERM
 log="$CACHE/logs/test-$(date +%Y%m%d-%H%M%S)-$db.log"
 say "testing $MODULE (tags $TEST_TAGS) in the new database $db; log copy: $log"
 "$PY" "$REPO/tooling/odoo_tests.py" "$ODOO" server -d "$db" "${ODOO_ARGS[@]}" \
-    -i "$MODULE" --without-demo=all --test-enable --test-tags "$TEST_TAGS" \
+    -i "$MODULE,$TEST_COMPANION_MODULES" --without-demo=all --test-enable \
+    --test-tags "$TEST_TAGS" \
     --stop-after-init --http-port "$http_port" --http-interface 127.0.0.1 \
     --log-level=info --max-cron-threads=0 </dev/null 2>&1 | tee "$log"
