@@ -594,7 +594,20 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
 
         The amount is checked against what the work order may be paid now; the
         approval is decided later from the transactions themselves.
+
+        Unlike the other JSON routes here, a refusal is an error, not an
+        ``{"error": ...}`` result: Odoo's payment form, and every provider's
+        script built on it, expect the transaction route to fail that way (as
+        sale's does) and show the message.
         """
+        self._work_order_private(request.future_response)
+        bad_input = self._check_work_order_inputs(
+            access_token=access_token,
+            flow=kwargs.get("flow"),
+            landing_route=kwargs.get("landing_route"),
+        )
+        if bad_input:
+            raise ValidationError(bad_input)
         order_sudo = self._get_work_order_sudo(order_id, access_token)
         if order_sudo is None:
             raise ValidationError(_("This work order is not available."))
@@ -678,6 +691,12 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
     ):
         """Override of `payment`: the payment link of a work order (Odoo's payment
         link wizard) carries its portal token, and pays the work order."""
+        if work_order_id is not None:
+            bad_input = self._check_work_order_inputs(
+                work_order_id=work_order_id, access_token=access_token, amount=amount
+            )
+            if bad_input:
+                return self._work_order_bad_request(bad_input)
         work_order_id = self._cast_as_int(work_order_id)
         if work_order_id:
             order_sudo = self._get_work_order_sudo(work_order_id, access_token)
@@ -701,9 +720,10 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
             access_token = payment_utils.generate_access_token(
                 partner.id, amount, currency.id
             )
-        return super().payment_pay(
+        response = super().payment_pay(
             *args, amount=amount, access_token=access_token, **kwargs
         )
+        return self._work_order_private(response) if work_order_id else response
 
     def _get_extra_payment_form_values(
         self, work_order_id=None, work_order_access_token=None, **kwargs
