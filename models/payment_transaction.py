@@ -54,17 +54,18 @@ class PaymentTransaction(models.Model):
     def _post_process(self):
         """Override of `payment`: an authorized or confirmed payment of a work
         order may complete its deposit and approve it."""
-        super()._post_process()
+        result = super()._post_process()
         for transaction in self.filtered(
             lambda tx: tx.work_order_ids
             and tx.state in ("authorized", "done")
             and tx.operation not in ("validation", "refund")
         ):
             transaction.work_order_ids._payment_received(transaction)
+        return result
 
     def _log_message_on_linked_documents(self, message):
         """Override of `payment`: log the payment's steps on its work orders."""
-        super()._log_message_on_linked_documents(message)
+        result = super()._log_message_on_linked_documents(message)
         author = (
             self.env.user.partner_id
             if self.env.uid == SUPERUSER_ID
@@ -72,6 +73,7 @@ class PaymentTransaction(models.Model):
         )
         for order in self.work_order_ids or self.source_transaction_id.work_order_ids:
             order.message_post(body=message, author_id=author.id)
+        return result
 
     def action_view_work_orders(self):
         self.ensure_one()

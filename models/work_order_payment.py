@@ -247,7 +247,8 @@ class WorkOrder(models.Model):
             )
         self._lock_rows()
         self._check_transition("action_mark_approved")
-        self._workflow_write({"deposit_waiver_reason": reason})
+        if self._has_to_be_paid():  # not paid meanwhile
+            self._workflow_write({"deposit_waiver_reason": reason})
         self._action_approve()
 
     def action_cancel(self):

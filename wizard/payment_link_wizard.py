@@ -6,7 +6,7 @@ class PaymentLinkWizard(models.TransientModel):
 
     @api.depends("amount")
     def _compute_confirmation_message(self):
-        super()._compute_confirmation_message()
+        result = super()._compute_confirmation_message()
         for wizard in self.filtered(lambda w: w.res_model == "work.order"):
             order = wizard.env["work.order"].browse(wizard.res_id)
             if not order._has_to_be_paid():
@@ -22,6 +22,7 @@ class PaymentLinkWizard(models.TransientModel):
                     "work order.",
                     amount=wizard.currency_id.format(remaining),
                 )
+        return result
 
     def _prepare_query_params(self, related_document):
         """Override of `payment`: the link pays the work order (see the portal
