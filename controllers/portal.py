@@ -611,6 +611,14 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
         order_sudo = self._get_work_order_sudo(order_id, access_token)
         if order_sudo is None:
             raise ValidationError(_("This work order is not available."))
+        if request.env.user._is_internal():
+            # staff preview the customer's page: the payment is the customer's
+            raise ValidationError(
+                _(
+                    "Only the customer pays here. Send them a payment link (Payment "
+                    "Link on the work order)."
+                )
+            )
         self._validate_transaction_kwargs(kwargs)
         logged_in = not request.env.user._is_public()
         flow = kwargs.get("flow")

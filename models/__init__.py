@@ -24,5 +24,3 @@ from . import procurement_group
 from . import sale_order
 from . import sale_order_line
 from . import payment_transaction
-from . import res_company
-from . import res_config_settings

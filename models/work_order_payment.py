@@ -318,7 +318,7 @@ class WorkOrder(models.Model):
             self.signature and self._has_to_be_paid()
         )
 
-    def _action_portal_approve(self, author=None):
+    def _action_portal_approve(self, author=None, shown_total=None):
         self.ensure_one()
         if self._has_to_be_paid():
             raise UserError(
@@ -328,19 +328,20 @@ class WorkOrder(models.Model):
                     amount=self.currency_id.format(self._get_deposit_remaining()),
                 )
             )
-        return super()._action_portal_approve(author=author)
+        return super()._action_portal_approve(author=author, shown_total=shown_total)
 
-    def _action_portal_sign(self, name, signature, author=None):
+    def _action_portal_sign(self, name, signature, author=None, shown_total=None):
         """With a deposit, signing records the signature; paying approves."""
         self.ensure_one()
         if not self._has_to_be_paid():
-            return super()._action_portal_sign(name, signature, author=author)
+            return super()._action_portal_sign(
+                name, signature, author=author, shown_total=shown_total
+            )
         name = self._check_portal_signer_name(name)
         signature = self._check_portal_signature(signature)
         self._lock_rows(nowait=True)
         self._check_portal_decision_open()
-        if not self._has_to_be_paid():  # paid meanwhile, through a payment link
-            return super()._action_portal_sign(name, signature, author=author)
+        self._check_portal_shown_total(shown_total)
         if self.signature:
             raise UserError(
                 _(

@@ -334,6 +334,15 @@ class TestPaymentApproval(WorkOrderPaymentCommon):
         # the technician is told, as for any approval in the portal
         self.assertEqual(order.activity_ids.user_id, self.technician)
 
+    def test_signing_a_changed_quote_is_refused(self):
+        before = self._snapshot(self.deposit_order)
+        with self.assertRaisesRegex(UserError, "quote changed"):
+            self.deposit_order._action_portal_sign("Carla", PNG, shown_total="100.0")
+        self.assertEqual(self._snapshot(self.deposit_order), before)
+        self.deposit_order._action_portal_sign("Carla", PNG, shown_total="230.0")
+        self.assertEqual(self.deposit_order.signed_by, "Carla")
+        self.assertEqual(self.deposit_order.state, "quoted")
+
     def test_bad_signature_changes_nothing(self):
         before = self._snapshot(self.deposit_order)
         with self.assertRaises(UserError):
@@ -638,6 +647,13 @@ class TestPaymentPortal(WorkOrderPaymentCommon, PaymentHttpCommon):
         tx = self._transactions()
         self.assertEqual(tx.reference, result["reference"])
         self.assertEqual(tx.partner_id, self.customer)
+
+    def test_staff_cannot_pay_for_the_customer(self):
+        self.authenticate("wo_manager", "wo_manager")
+        result, error = self._post_tx(access_token=None)
+        self.assertIsNone(result)
+        self.assertIn("Only the customer pays here", error)
+        self.assertFalse(self._transactions())
 
     def test_transaction_with_token_as_public(self):
         self.authenticate(None, None)
