@@ -25,7 +25,7 @@ class WorkOrder(models.Model):
         groups="base.group_user",
     )
     check_progress = fields.Char(
-        string="Check Progress",
+        string="Checks Done",
         compute="_compute_check_progress",
         groups="base.group_user",
     )
