@@ -36,10 +36,13 @@
         "views/work_order_dispatch_views.xml",
         "views/res_config_settings_views.xml",
         "views/work_order_template_views.xml",
+        "views/work_order_check_views.xml",
+        "views/work_order_time_views.xml",
         "views/account_move_views.xml",
         "views/sale_order_views.xml",
         "views/work_order_payment_views.xml",
         "views/work_order_portal_templates.xml",
+        "views/work_order_check_portal_templates.xml",
         "views/work_order_menus.xml",
     ],
     "demo": [

@@ -21,6 +21,9 @@ class WorkOrderTemplate(models.Model):
     line_ids = fields.One2many(
         "work.order.template.line", "template_id", string="Lines", copy=True
     )
+    check_ids = fields.One2many(
+        "work.order.template.check", "template_id", string="Checks", copy=True
+    )
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", index=True)
     deposit_policy = fields.Selection(

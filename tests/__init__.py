@@ -14,3 +14,5 @@ from . import test_security_http
 from . import test_migration
 from . import test_dispatch
 from . import test_payment
+from . import test_checks
+from . import test_time

@@ -1,0 +1,420 @@
+import base64
+from datetime import datetime
+
+from odoo import Command
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import Form, new_test_user, tagged
+
+from .common import WorkOrderCommon
+
+# a 1x1 PNG
+PHOTO = base64.b64encode(
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+    )
+)
+
+
+class ChecksCommon(WorkOrderCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_technician = new_test_user(
+            cls.env,
+            login="wo_tech2",
+            groups="work_order.group_work_order_user",
+            name="Olga Other",
+        )
+        cls.pool_template = cls.env["work.order.template"].create(
+            {
+                "name": "WO Weekly pool service",
+                "title": "Weekly pool service",
+                "check_ids": [
+                    Command.create(
+                        {
+                            "sequence": 1,
+                            "name": "pH",
+                            "check_type": "reading",
+                            "required": True,
+                            "min_value": 7.2,
+                            "max_value": 7.6,
+                            "show_to_customer": True,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "sequence": 2,
+                            "name": "Chlorine",
+                            "check_type": "reading",
+                            "required": True,
+                            "min_value": 1,
+                            "max_value": 3,
+                            "unit": "ppm",
+                            "show_to_customer": True,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "sequence": 3,
+                            "name": "Photo of the filter",
+                            "check_type": "photo",
+                            "required": True,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "sequence": 4,
+                            "name": "Skimmer baskets emptied",
+                            "check_type": "checkbox",
+                        }
+                    ),
+                    Command.create(
+                        {"sequence": 5, "name": "Notes", "check_type": "text"}
+                    ),
+                ],
+            }
+        )
+        cls.other_template = cls.env["work.order.template"].create(
+            {
+                "name": "WO Heater check",
+                "check_ids": [
+                    Command.create({"name": "Gas pressure", "check_type": "reading"})
+                ],
+            }
+        )
+
+    def _pool_order(self, state="draft", **vals):
+        order = self._create_order(template_id=self.pool_template.id, **vals)
+        if state != "draft":
+            order.sudo().write({"state": state})
+        return order
+
+    def _check(self, order, name):
+        return order.check_ids.filtered(lambda check: check.name == name)
+
+    def _assert_template_checks(self, order):
+        self.assertEqual(
+            order.check_ids.mapped("name"),
+            [
+                "pH",
+                "Chlorine",
+                "Photo of the filter",
+                "Skimmer baskets emptied",
+                "Notes",
+            ],
+        )
+        self.assertEqual(
+            order.check_ids.template_check_id, self.pool_template.check_ids
+        )
+        self.assertEqual(
+            order.check_ids.filtered("required").mapped("name"),
+            ["pH", "Chlorine", "Photo of the filter"],
+        )
+        ph = self._check(order, "pH")
+        self.assertRecordValues(
+            ph,
+            [
+                {
+                    "check_type": "reading",
+                    "min_value": 7.2,
+                    "max_value": 7.6,
+                    "show_to_customer": True,
+                    "done": False,
+                }
+            ],
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestChecksCopied(ChecksCommon):
+    """Every creation path copies the template's checks on the server (the OCA
+    fieldservice_activity bugs #680, #682, #590 lost them outside the form)."""
+
+    def test_rpc_create(self):
+        order = (
+            self.env["work.order"]
+            .with_user(self.technician)
+            .create(
+                {"partner_id": self.customer.id, "template_id": self.pool_template.id}
+            )
+        )
+        self._assert_template_checks(order)
+        self.assertEqual(order.check_progress, "0 of 5 checks done")
+
+    def test_form_and_template_picker(self):
+        form = Form(self.env["work.order"].with_user(self.technician))
+        form.partner_id = self.customer
+        form.template_id = self.pool_template  # the template picker
+        order = form.save()
+        self._assert_template_checks(order)
+
+    def test_form_with_a_check_added_by_hand_before_saving(self):
+        form = Form(self.env["work.order"].with_user(self.technician))
+        form.partner_id = self.customer
+        form.template_id = self.pool_template
+        with form.check_ids.new() as check:
+            check.name = "Gate locked"
+        order = form.save()
+        self.assertEqual(len(order.check_ids), 6)
+        self.assertIn("Gate locked", order.check_ids.mapped("name"))
+
+    def test_default_template_in_context(self):
+        order = (
+            self.env["work.order"]
+            .with_context(default_template_id=self.pool_template.id)
+            .create({"partner_id": self.customer.id, "title": "From a default"})
+        )
+        self._assert_template_checks(order)
+
+    def test_sales_bridge(self):
+        product = self.env["product.product"].create(
+            {"name": "WO Pool visit", "type": "service", "list_price": 60}
+        )
+        sale_order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "order_line": [Command.create({"product_id": product.id})],
+            }
+        )
+        sale_order.action_confirm()
+        sale_order.with_context(
+            default_template_id=self.pool_template.id
+        ).action_create_work_order()
+        order = sale_order.work_order_ids
+        self.assertEqual(order.state, "approved")
+        self._assert_template_checks(order)
+        # without a template at creation, choosing it afterwards copies them too
+        sale_order.with_context(
+            work_order_create_another=True
+        ).action_create_work_order()
+        second = sale_order.work_order_ids - order
+        self.assertFalse(second.check_ids)
+        second.with_user(self.technician).template_id = self.pool_template
+        self._assert_template_checks(second)
+
+    def test_duplicate(self):
+        order = self._pool_order("in_progress", user_id=self.technician.id)
+        self._check(order, "Chlorine").with_user(self.technician).value_number = 2
+        order.sudo().write({"state": "draft"})
+        copy = order.copy()
+        self._assert_template_checks(copy)
+        self.assertEqual(copy.check_done_count, 0)
+        self.assertFalse(copy.check_ids.done_by)
+
+    def test_recurring_visits_use_create(self):
+        # a recurring agreement creates its visits through create(): the same
+        # path as RPC, so a batch of visits gets its checks
+        orders = self.env["work.order"].create(
+            [
+                {"partner_id": self.customer.id, "template_id": self.pool_template.id}
+                for _i in range(3)
+            ]
+        )
+        for order in orders:
+            self._assert_template_checks(order)
+
+    def test_template_change_replaces_unrecorded_checks_only(self):
+        order = self._pool_order()
+        order.check_ids = [Command.create({"name": "Gate locked"})]
+        form = Form(order.with_user(self.technician))
+        form.template_id = self.other_template
+        form.save()
+        self.assertEqual(
+            order.check_ids.mapped("name"), ["Gate locked", "Gas pressure"]
+        )
+        onchange = order.new(
+            {"template_id": self.pool_template.id}, origin=order
+        )._onchange_template_id_checks()
+        self.assertIn("Gas pressure", str(order.check_ids.mapped("name")))
+        self.assertIn("Checks will be replaced", str(onchange))
+
+    def test_checks_added_by_hand_only_while_editable_or_in_progress(self):
+        order = self._pool_order("in_progress")
+        order.with_user(self.technician).check_ids = [
+            Command.create({"name": "Pump primed"})
+        ]
+        self.assertEqual(len(order.check_ids), 6)
+        order.sudo().write({"state": "completed"})
+        self.env.flush_all()
+        with self.assertRaisesRegex(UserError, "can no longer change"):
+            order.with_user(self.technician).check_ids = [
+                Command.create({"name": "Late"})
+            ]
+        self.env.invalidate_all(flush=False)
+        self.assertEqual(
+            self.env["work.order.check"].search_count([("order_id", "=", order.id)]), 6
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestChecksOnSite(ChecksCommon):
+    def test_recording_stamps_who_and_when(self):
+        order = self._pool_order("in_progress", user_id=self.technician.id)
+        basket = self._check(order, "Skimmer baskets emptied")
+        basket.with_user(self.technician).done = True
+        self.assertEqual(basket.done_by, self.technician)
+        self.assertTrue(basket.done_on)
+        notes = self._check(order, "Notes").with_user(self.technician)
+        notes.value_text = "Leaves in the pool"
+        self.assertTrue(notes.done)
+        photo = self._check(order, "Photo of the filter").with_user(self.technician)
+        with self.assertRaisesRegex(ValidationError, "needs a photo"):
+            photo.done = True
+        photo.photo = PHOTO
+        self.assertTrue(photo.done)
+        self.assertEqual(order.check_progress, "3 of 5 checks done")
+        basket.with_user(self.technician).done = False
+        self.assertFalse(basket.done_by)
+
+    def test_readings_flagged_at_the_range_limits(self):
+        order = self._pool_order("in_progress")
+        ph = self._check(order, "pH")
+        for value, out in ((7.2, False), (7.6, False), (7.19, True), (7.61, True)):
+            ph.value_number = value
+            self.assertTrue(ph.done)
+            self.assertEqual(ph.out_of_range, out, value)
+        chlorine = self._check(order, "Chlorine")
+        for value, out in ((1, False), (3, False), (0, True), (3.01, True)):
+            chlorine.value_number = value
+            self.assertEqual(chlorine.out_of_range, out, value)
+        self.assertEqual(order._format_check_value(chlorine), "3.01 ppm")
+
+    def test_not_applicable_needs_a_reason(self):
+        order = self._pool_order("in_progress")
+        photo = self._check(order, "Photo of the filter")
+        self.env.flush_all()
+        for reason in (False, "", "   "):
+            with self.assertRaisesRegex(ValidationError, "not applicable"):
+                photo.write({"not_applicable": True, "na_reason": reason})
+        self.env.invalidate_all(flush=False)
+        self.assertFalse(photo.not_applicable)
+        photo.write({"not_applicable": True, "na_reason": "No filter on this pool"})
+        self.assertTrue(photo.not_applicable)
+        self.assertEqual(order.check_done_count, 1)
+
+    def test_results_only_on_site_by_the_crew(self):
+        order = self._pool_order("scheduled", user_id=self.technician.id)
+        basket = self._check(order, "Skimmer baskets emptied")
+        with self.assertRaisesRegex(UserError, "only while the work is in progress"):
+            basket.with_user(self.technician).done = True
+        order.sudo().write({"state": "in_progress"})
+        with self.assertRaisesRegex(UserError, "Only the technicians"):
+            basket.with_user(self.other_technician).done = True
+        with self.assertRaisesRegex(UserError, "recorded automatically"):
+            basket.with_user(self.technician).done_by = self.other_technician
+        self.assertFalse(basket.done)
+        basket.with_user(self.manager).done = True
+        self.assertEqual(basket.done_by, self.manager)
+
+    def test_required_check_kept_once_started(self):
+        order = self._pool_order("in_progress")
+        ph = self._check(order, "pH")
+        with self.assertRaisesRegex(UserError, "Only a manager"):
+            ph.with_user(self.technician).unlink()
+        with self.assertRaisesRegex(UserError, "Only a manager"):
+            ph.with_user(self.technician).required = False
+        self.assertTrue(ph.exists() and ph.required)
+        ph.with_user(self.manager).required = False
+        self.assertFalse(ph.required)
+
+
+@tagged("post_install", "-at_install")
+class TestChecksCompletion(ChecksCommon):
+    def test_complete_refused_with_the_exact_list(self):
+        order = self._pool_order("in_progress").with_user(self.technician)
+        self._check(order, "Chlorine").value_number = 2
+        with self.assertRaises(UserError) as refusal:
+            order.action_complete()
+        self.assertEqual(
+            str(refusal.exception),
+            f"{order.name} cannot be completed: these required checks are still "
+            "open:\n- pH\n- Photo of the filter",
+        )
+        self.assertEqual(order.state, "in_progress")
+        self.assertFalse(order.date_completed)
+        self._check(order, "pH").value_number = 7.9  # out of range still counts
+        self._check(order, "Photo of the filter").write(
+            {"not_applicable": True, "na_reason": "Cartridge filter, no access"}
+        )
+        # optional checks (basket, notes) stay open
+        order.action_complete()
+        self.assertEqual(order.state, "completed")
+
+
+@tagged("post_install", "-at_install")
+class TestChecksQueries(ChecksCommon):
+    def _order_with_checks(self, count):
+        order = self._create_order(
+            user_id=self.technician.id,
+            check_ids=[
+                Command.create(
+                    {
+                        "name": f"Check {i}",
+                        "check_type": "reading",
+                        "min_value": 1,
+                        "max_value": 3,
+                    }
+                )
+                for i in range(count)
+            ],
+        )
+        order.sudo().write({"state": "in_progress"})
+        for i, check in enumerate(order.check_ids):
+            check.with_user((self.technician, self.manager)[i % 2]).value_number = i
+        self.env["work.order.time"].create(
+            [
+                {
+                    "order_id": order.id,
+                    "user_id": (self.technician, self.manager)[i % 2].id,
+                    "date_start": datetime(2030, 1, 1, i % 24, 0),
+                    "date_stop": datetime(2030, 1, 1, i % 24, 30),
+                }
+                for i in range(count)
+            ]
+        )
+        return order
+
+    def _read_form(self, order):
+        self.env.invalidate_all()
+        order.with_user(self.technician).web_read(
+            {
+                "check_progress": {},
+                "check_count": {},
+                "check_ids": {
+                    "fields": {
+                        "name": {},
+                        "check_type": {},
+                        "done": {},
+                        "value_number": {},
+                        "out_of_range": {},
+                        "not_applicable": {},
+                        "na_reason": {},
+                        "done_by": {"fields": {"display_name": {}}},
+                        "done_on": {},
+                    }
+                },
+                "time_ids": {
+                    "fields": {
+                        "user_id": {"fields": {"display_name": {}}},
+                        "kind": {},
+                        "date_start": {},
+                        "date_stop": {},
+                        "duration": {},
+                    }
+                },
+                "actual_duration": {},
+                "travel_duration": {},
+                "timer_kind": {},
+            }
+        )
+
+    def test_form_queries_flat_in_the_number_of_checks(self):
+        small, large = self._order_with_checks(2), self._order_with_checks(30)
+        self._read_form(small)
+        self._read_form(large)  # warm caches
+        before = self.cr.sql_log_count
+        self._read_form(small)
+        small_count = self.cr.sql_log_count - before
+        with self.assertQueryCount(small_count):
+            self._read_form(large)

@@ -1,0 +1,154 @@
+from datetime import datetime, timedelta
+
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import new_test_user, tagged
+
+from .common import WorkOrderCommon
+
+START = datetime(2030, 3, 1, 8, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestTime(WorkOrderCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.helper = new_test_user(
+            cls.env,
+            login="wo_helper",
+            groups="work_order.group_work_order_user",
+            name="Hank Helper",
+        )
+        cls.Time = cls.env["work.order.time"]
+
+    def _scheduled_order(self, **vals):
+        order = self._create_order(user_id=self.technician.id, **vals)
+        order.sudo().write({"state": "scheduled"})
+        return order
+
+    def _entries(self, order, user):
+        return order.time_ids.filtered(lambda entry: entry.user_id == user)
+
+    def test_two_technicians_and_a_hold(self):
+        order = self._scheduled_order(estimated_duration=2.0)
+        with freeze_time(START - timedelta(minutes=30)):
+            order.with_user(self.technician).action_timer_start("travel")
+        with freeze_time(START):
+            # Start Work stops the lead's travel and starts their work timer
+            order.with_user(self.technician).action_start()
+            self.assertEqual(order.with_user(self.technician).timer_kind, "work")
+        with freeze_time(START + timedelta(minutes=30)):
+            # the helper is not on the crew, but nobody restricts an assigned
+            # job to the lead in the core: a manager adds them
+            with self.assertRaisesRegex(UserError, "Only the technicians"):
+                order.with_user(self.helper).action_timer_start()
+            order.with_user(self.manager).action_timer_start()
+        with freeze_time(START + timedelta(hours=1)):
+            order.with_user(self.manager)._action_hold("Waiting for parts")
+        self.assertFalse(order.time_ids.filtered(lambda entry: not entry.date_stop))
+        self.assertAlmostEqual(order.actual_duration, 1.5, places=4)  # 1 + 0.5
+        self.assertAlmostEqual(order.travel_duration, 0.5, places=4)
+        with freeze_time(START + timedelta(hours=3)):
+            with self.assertRaisesRegex(UserError, "cannot run now"):
+                order.with_user(self.technician).action_timer_start()
+            order.with_user(self.technician).action_resume()  # 2 hours on hold
+        with freeze_time(START + timedelta(hours=4)):
+            order.with_user(self.technician).action_complete()
+        self.assertEqual(order.state, "completed")
+        self.assertAlmostEqual(order.actual_duration, 2.5, places=4)
+        self.assertAlmostEqual(order.duration_variance, 0.5, places=4)
+        self.assertEqual(
+            sorted(self._entries(order, self.technician).mapped("duration")),
+            [0.5, 1.0, 1.0],
+        )
+        self.assertEqual(self._entries(order, self.manager).duration, 0.5)
+        # reporting: hours per technician
+        per_user = dict(
+            self.Time._read_group(
+                [("order_id", "=", order.id), ("kind", "=", "work")],
+                ["user_id"],
+                ["duration:sum"],
+            )
+        )
+        self.assertAlmostEqual(per_user[self.technician], 2.0, places=4)
+        self.assertAlmostEqual(per_user[self.manager], 0.5, places=4)
+
+    def test_timer_across_midnight(self):
+        order = self._scheduled_order()
+        with freeze_time(datetime(2030, 3, 1, 22, 30)):
+            order.with_user(self.technician).action_start()
+        with freeze_time(datetime(2030, 3, 2, 1, 15)):
+            order.with_user(self.technician).action_timer_stop()
+        self.assertAlmostEqual(order.actual_duration, 2.75, places=4)
+        with self.assertRaisesRegex(UserError, "no timer running"):
+            order.with_user(self.technician).action_timer_stop()
+
+    def test_one_running_timer_per_user(self):
+        first, second = self._scheduled_order(), self._scheduled_order()
+        (first | second).sudo().write({"state": "in_progress"})
+        with freeze_time(START):
+            first.with_user(self.technician).action_timer_start()
+        with freeze_time(START + timedelta(hours=1)):
+            second.with_user(self.technician).action_timer_start()
+        running = self.Time.search(
+            [("user_id", "=", self.technician.id), ("date_stop", "=", False)]
+        )
+        self.assertEqual(running.order_id, second)
+        self.assertAlmostEqual(first.actual_duration, 1.0, places=4)
+        with self.assertRaisesRegex(ValidationError, "already has a timer running"):
+            self.Time.with_user(self.technician).create(
+                {"order_id": first.id, "user_id": self.technician.id}
+            )
+        with self.assertRaisesRegex(UserError, "travel or for work"):
+            first.with_user(self.technician).action_timer_start("lunch")
+
+    def test_corrections_by_owner_or_manager_until_invoiced(self):
+        order = self._scheduled_order()
+        entry = self.Time.with_user(self.technician).create(
+            {
+                "order_id": order.id,
+                "date_start": START,
+                "date_stop": START + timedelta(hours=2),
+            }
+        )
+        self.assertEqual(entry.user_id, self.technician)
+        self.assertAlmostEqual(order.actual_duration, 2.0, places=4)
+        entry.date_stop = START + timedelta(hours=1, minutes=30)  # the owner
+        self.assertAlmostEqual(order.actual_duration, 1.5, places=4)
+        with self.assertRaisesRegex(UserError, "Only Tom Technician or a manager"):
+            entry.with_user(self.helper).date_stop = START + timedelta(hours=5)
+        with self.assertRaisesRegex(UserError, "Only Tom Technician or a manager"):
+            entry.with_user(self.helper).unlink()
+        with self.assertRaisesRegex(UserError, "Only Tom Technician or a manager"):
+            self.Time.with_user(self.helper).create(
+                {"order_id": order.id, "user_id": self.technician.id}
+            )
+        self.env.flush_all()
+        with self.assertRaisesRegex(ValidationError, "cannot stop before"):
+            entry.date_stop = START - timedelta(hours=1)
+        self.env.invalidate_all(flush=False)
+        entry.with_user(self.manager).kind = "travel"
+        self.assertAlmostEqual(order.actual_duration, 0.0, places=4)
+        self.assertAlmostEqual(order.travel_duration, 1.5, places=4)
+        order.sudo().write({"state": "invoiced"})
+        with self.assertRaisesRegex(UserError, "is invoiced"):
+            entry.with_user(self.manager).kind = "work"
+        with self.assertRaisesRegex(UserError, "is invoiced"):
+            entry.with_user(self.technician).unlink()
+        self.assertEqual(entry.kind, "travel")
+
+    def test_actual_duration_is_a_workflow_field(self):
+        order = self._scheduled_order()
+        with self.assertRaisesRegex(UserError, "workflow"):
+            order.with_user(self.manager).actual_duration = 9
+
+    def test_cancel_stops_travel(self):
+        order = self._scheduled_order()
+        with freeze_time(START):
+            order.with_user(self.technician).action_timer_start("travel")
+        with freeze_time(START + timedelta(minutes=20)):
+            order.with_user(self.manager).action_cancel()
+        self.assertTrue(order.time_ids.date_stop)
+        self.assertAlmostEqual(order.travel_duration, 1 / 3, places=4)
