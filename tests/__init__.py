@@ -14,3 +14,4 @@ from . import test_security_http
 from . import test_migration
 from . import test_dispatch
 from . import test_payment
+from . import test_onsite
