@@ -253,10 +253,28 @@ class WorkOrderLine(models.Model):
         return self.qty_done if self.qty_done_recorded else self.product_uom_qty
 
     def _get_default_qty_done(self):
-        """The quantity Complete records when nothing was: the agreed one.
-        Parts from stock take what was reserved (see the stock concern)."""
+        """The quantity Complete records when nothing was: the agreed one; for
+        a part the work order takes from stock, what was reserved and picked
+        for it (a part never delivered defaults to nothing)."""
         self.ensure_one()
-        return self.product_uom_qty
+        if (
+            self.display_type
+            or not self.product_id.is_storable
+            or self._is_delivered_by_sale_order()
+        ):
+            return self.product_uom_qty
+        # sudo: technicians read what was reserved for their job, nothing more
+        return sum(
+            move.product_uom._compute_quantity(
+                move.quantity, self.product_uom_id, round=False
+            )
+            for move in self.sudo()._get_procured_moves()
+        )
+
+    def _get_stock_quantity(self):
+        # the stock delivers what was carried out
+        self.ensure_one()
+        return self._get_done_quantity()
 
     def _done_differs(self):
         """Whether what was carried out differs from what was agreed."""
@@ -286,3 +304,35 @@ class WorkOrderLine(models.Model):
             and self.qty_done_recorded
             and float_is_zero(self.qty_done, precision_rounding=self._uom_rounding())
         )
+
+    def _take_unused_off_moves(self, later_moves, delivered_moves):
+        """Take what goes beyond the quantity carried out off ``later_moves``
+        (the open later steps of the line's delivery, which carry parts already
+        picked); ``delivered_moves`` reached the customer. Returns what was
+        taken: [(product, quantity in its unit, location where it waits)]."""
+        self.ensure_one()
+        product_uom = self.product_id.uom_id
+        rounding = product_uom.rounding
+        done_qty = self.product_uom_id._compute_quantity(
+            self._get_stock_quantity(), product_uom, round=False
+        )
+        delivered = sum(
+            move.product_uom._compute_quantity(move.quantity, product_uom, round=False)
+            for move in delivered_moves
+        )
+        excess = sum(later_moves.mapped("product_qty")) - max(0.0, done_qty - delivered)
+        taken = []
+        for move in later_moves.sorted("id", reverse=True):
+            if float_compare(excess, 0.0, precision_rounding=rounding) <= 0:
+                break
+            qty = min(excess, move.product_qty)
+            move._do_unreserve()
+            if float_compare(qty, move.product_qty, precision_rounding=rounding) >= 0:
+                move._action_cancel()
+            else:
+                move.product_uom_qty -= product_uom._compute_quantity(
+                    qty, move.product_uom, rounding_method="HALF-UP"
+                )
+            taken.append((move.product_id, qty, move.location_id))
+            excess -= qty
+        return taken

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from babel.dates import format_skeleton, format_time
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 from odoo.tools.misc import babel_locale_parse, get_lang
@@ -555,6 +555,117 @@ class WorkOrder(models.Model):
             if line.display_type or line.qty_done_recorded:
                 continue
             line.write({"qty_done": line._get_default_qty_done()})
+
+    def _validate_stock_pickings(self):
+        self._return_unused_stock()
+        return super()._validate_stock_pickings()
+
+    def _return_unused_stock(self):
+        """Parts picked for the job and not used go back to stock.
+
+        In a 2- or 3-step delivery the picked parts wait in an intermediate
+        location (output, packing zone) for the next step. What goes beyond
+        the quantity carried out is taken off that step and moved back to the
+        warehouse's stock by an internal transfer of the work order. (Open
+        moves of the first step are brought down to what was carried out by
+        the procurement itself; parts already delivered stay delivered.)
+        """
+        for order in self:
+            # sudo: technicians complete their job without stock rights; only
+            # the transfers of this work order's procurement group are touched
+            order_sudo = order.sudo()
+            moves = order_sudo.procurement_group_id.stock_move_ids.filtered(
+                lambda m: m.work_order_line_id
+                and m.state != "cancel"
+                and not m.scrapped
+                and not m.origin_returned_move_id
+            )
+            later = (moves - moves._filter_work_order_procured()).filtered(
+                lambda m: m.state != "done"
+            )
+            unused = []
+            for line in later.work_order_line_id:
+                unused += line._take_unused_off_moves(
+                    later.filtered(lambda m, ln=line: m.work_order_line_id == ln),
+                    moves.filtered(
+                        lambda m, ln=line: m.work_order_line_id == ln
+                        and m.state == "done"
+                        and m.location_dest_id.usage == "customer"
+                    ),
+                )
+            if unused:
+                order_sudo._move_back_to_stock(unused)
+
+    def _move_back_to_stock(self, unused):
+        """Move ``unused`` ([(product, quantity in its unit, location)]) back to
+        the warehouse's stock, by validated internal transfers of the work
+        order, and say so in the chatter."""
+        self.ensure_one()
+        warehouse = self.warehouse_id
+        stock_location = warehouse.lot_stock_id
+        by_location = {}
+        for product, qty, location in unused:
+            by_location.setdefault(location, []).append((product, qty))
+        transfers = self.env["stock.picking"]
+        for location, items in by_location.items():
+            transfer = self.env["stock.picking"].create(
+                {
+                    "picking_type_id": warehouse.int_type_id.id,
+                    "location_id": location.id,
+                    "location_dest_id": stock_location.id,
+                    "origin": self.name,
+                    "group_id": self.procurement_group_id.id,
+                    "company_id": self.company_id.id,
+                    "move_ids": [
+                        Command.create(
+                            {
+                                "name": product.display_name,
+                                "product_id": product.id,
+                                "product_uom_qty": qty,
+                                "product_uom": product.uom_id.id,
+                                "location_id": location.id,
+                                "location_dest_id": stock_location.id,
+                                "group_id": self.procurement_group_id.id,
+                                "company_id": self.company_id.id,
+                            }
+                        )
+                        for product, qty in items
+                    ],
+                }
+            )
+            transfer.action_confirm()
+            transfer.action_assign()
+            transfer.move_ids.picked = True
+            transfer.with_context(
+                skip_backorder=True, cancel_backorder=True, skip_sms=True
+            ).button_validate()
+            if transfer.state != "done":
+                raise UserError(
+                    _(
+                        "The parts of %(order)s not used could not be moved back to "
+                        "stock (%(transfer)s). Open it in Inventory, finish it, then "
+                        "complete the work order.",
+                        order=self.name,
+                        transfer=transfer.name,
+                    )
+                )
+            transfers |= transfer
+        self.message_post(
+            body=_(
+                "Parts picked and not used went back to stock: %(parts)s "
+                "(%(transfers)s).",
+                parts=", ".join(
+                    _(
+                        "%(product)s (%(qty)s %(uom)s)",
+                        product=product.display_name,
+                        qty=self.env["work.order.line"]._format_qty(qty),
+                        uom=product.uom_id.name,
+                    )
+                    for product, qty, _location in unused
+                ),
+                transfers=", ".join(transfers.mapped("name")),
+            )
+        )
 
     def _send_service_report(self):
         """E-mail the service report to the customer (queued, in their

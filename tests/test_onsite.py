@@ -717,6 +717,200 @@ class TestOnSiteInvoice(OnSiteCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestOnSiteStock(OnSiteCommon):
+    """Stock consumes what was carried out: less (the rest stays or goes back
+    to stock), more (what is missing is backordered), parts added on site, a
+    part never delivered. Stock never goes negative."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.warehouse = cls.env["stock.warehouse"].search(
+            [("company_id", "=", cls.company.id)], limit=1
+        )
+        cls.two_step = cls.env["stock.warehouse"].create(
+            {
+                "name": "WO On Site 2 Steps",
+                "code": "WOS2",
+                "delivery_steps": "pick_ship",
+            }
+        )
+        cls.three_step = cls.env["stock.warehouse"].create(
+            {
+                "name": "WO On Site 3 Steps",
+                "code": "WOS3",
+                "delivery_steps": "pick_pack_ship",
+            }
+        )
+        cls.valve = cls.env["product.product"].create(
+            {"name": "WO Valve", "type": "consu", "is_storable": True, "list_price": 30}
+        )
+        for warehouse in cls.warehouse | cls.two_step | cls.three_step:
+            cls._set_stock(cls.part, 10.0, warehouse)
+            cls._set_stock(cls.valve, 4.0, warehouse)
+
+    @classmethod
+    def _set_stock(cls, product, quantity, warehouse):
+        cls.env["stock.quant"]._update_available_quantity(
+            product, warehouse.lot_stock_id, quantity
+        )
+
+    def _in_stock(self, product, warehouse):
+        """Quantity in the warehouse's stock location (not output or packing)."""
+        return sum(
+            self.env["stock.quant"]
+            .search(
+                [
+                    ("product_id", "=", product.id),
+                    ("location_id", "child_of", warehouse.lot_stock_id.id),
+                ]
+            )
+            .mapped("quantity")
+        )
+
+    def _delivered(self, order, product):
+        moves = order.sudo().picking_ids.move_ids.filtered(
+            lambda m: m.product_id == product
+            and m.state == "done"
+            and m.location_dest_id.usage == "customer"
+        )
+        return sum(moves.mapped("quantity"))
+
+    def _open_moves(self, order, product):
+        return order.sudo().picking_ids.move_ids.filtered(
+            lambda m: m.product_id == product and m.state not in ("done", "cancel")
+        )
+
+    def _parts_order(self, warehouse, lines):
+        order = self.env["work.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "service_address_id": self.service_address.id,
+                "title": "Parts on site",
+                "warehouse_id": warehouse.id,
+                "user_id": self.technician.id,
+                "line_ids": [
+                    Command.create({"product_id": product.id, "product_uom_qty": qty})
+                    for product, qty in lines
+                ],
+            }
+        )
+        order._action_quote()
+        order.action_mark_approved()
+        order._action_schedule(fields.Datetime.now(), self.technician)
+        order.with_user(self.technician).action_start()
+        return order
+
+    def _record(self, order, product, qty):
+        self._line(product, order).with_user(self.technician).write({"qty_done": qty})
+
+    def _no_negative_quants(self):
+        negative = self.env["stock.quant"].search(
+            [("product_id", "in", (self.part | self.valve).ids), ("quantity", "<", 0)]
+        )
+        self.assertFalse(negative, "never a negative quant")
+
+    def test_one_step_less_more_added_and_never_delivered(self):
+        order = self._parts_order(self.warehouse, [(self.part, 3), (self.valve, 2)])
+        self._record(order, self.part, 1)  # less than reserved
+        self._record(order, self.valve, 6)  # more than reserved, 4 in stock
+        order.with_user(self.technician).write(
+            {"line_ids": [Command.create({"product_id": self.part.id, "qty_done": 2})]}
+        )
+        order.with_user(self.technician).action_complete()
+        self.assertEqual(order.state, "completed")
+        self.assertEqual(self._delivered(order, self.part), 3, "1 agreed + 2 on site")
+        self.assertEqual(self._in_stock(self.part, self.warehouse), 7)
+        self.assertEqual(self._delivered(order, self.valve), 4)
+        self.assertEqual(self._in_stock(self.valve, self.warehouse), 0)
+        backorder = self._open_moves(order, self.valve)
+        self.assertEqual(backorder.product_uom_qty, 2, "the rest is backordered")
+        self.assertFalse(self._open_moves(order, self.part))
+        self.assertIn(
+            "WO Valve (2.00 Units missing)",
+            order.message_ids.filtered(
+                lambda m: "Completed with parts short" in (m.body or "")
+            ).body,
+        )
+        self._no_negative_quants()
+
+    def test_default_is_what_was_reserved(self):
+        order = self._parts_order(self.warehouse, [(self.valve, 6)])  # 4 there
+        self.assertEqual(self._line(self.valve, order)._get_default_qty_done(), 4)
+        order.with_user(self.technician).action_complete()
+        line = self._line(self.valve, order)
+        self.assertEqual(line.qty_done, 4)
+        self.assertEqual(self._delivered(order, self.valve), 4)
+        self.assertFalse(self._open_moves(order, self.valve), "nothing backordered")
+
+    def test_part_never_delivered_is_neither_consumed_nor_billed(self):
+        self._set_stock(self.valve, -4.0, self.warehouse)  # none left
+        order = self._parts_order(self.warehouse, [(self.valve, 2), (self.labour, 1)])
+        wizard_line = (
+            self.env["work.order.complete"]
+            .with_user(self.technician)
+            .create({"order_id": order.id})
+            .line_ids.filtered(lambda line: line.order_line_id.product_id == self.valve)
+        )
+        self.assertEqual(wizard_line.qty_done, 0, "the dialog proposes nothing")
+        order.with_user(self.technician).action_complete()
+        self.assertEqual(self._line(self.valve, order).qty_done, 0)
+        self.assertFalse(
+            self._open_moves(order, self.valve), "the delivery is cancelled"
+        )
+        self.assertEqual(self._delivered(order, self.valve), 0)
+        order.with_user(self.manager).action_create_invoice()
+        self.assertEqual(
+            order.invoice_ids.invoice_line_ids.product_id, self.labour, "not billed"
+        )
+        self._no_negative_quants()
+
+    def test_two_step_parts_picked_and_not_used_go_back_to_stock(self):
+        order = self._parts_order(self.two_step, [(self.part, 3), (self.valve, 2)])
+        pick = order.sudo().picking_ids
+        pick.button_validate()  # the parts are prepared before the job
+        self.assertEqual(pick.state, "done")
+        self._record(order, self.part, 1)
+        self._record(order, self.valve, 0)
+        order.with_user(self.technician).action_complete()
+        self.assertEqual(self._delivered(order, self.part), 1)
+        self.assertEqual(self._delivered(order, self.valve), 0)
+        self.assertEqual(self._in_stock(self.part, self.two_step), 9)
+        self.assertEqual(self._in_stock(self.valve, self.two_step), 4)
+        output = self.two_step.wh_output_stock_loc_id
+        leftovers = self.env["stock.quant"].search(
+            [("location_id", "=", output.id), ("quantity", "!=", 0)]
+        )
+        self.assertFalse(leftovers, "nothing left waiting in Output")
+        self.assertFalse(
+            self._open_moves(order, self.part) | self._open_moves(order, self.valve)
+        )
+        back = order.sudo().picking_ids.filtered(
+            lambda p: p.picking_type_id == self.two_step.int_type_id
+        )
+        self.assertEqual(back.state, "done")
+        self.assertIn(
+            back.name,
+            order.message_ids.filtered(
+                lambda m: "went back to stock" in (m.body or "")
+            ).body,
+        )
+        self._no_negative_quants()
+
+    def test_three_step_more_and_less(self):
+        order = self._parts_order(self.three_step, [(self.part, 2), (self.valve, 3)])
+        order.sudo().picking_ids.button_validate()  # picked
+        self._record(order, self.part, 4)  # 2 more than picked
+        self._record(order, self.valve, 1)  # 2 picked and not used
+        order.with_user(self.technician).action_complete()
+        self.assertEqual(self._delivered(order, self.part), 4)
+        self.assertEqual(self._delivered(order, self.valve), 1)
+        self.assertEqual(self._in_stock(self.part, self.three_step), 6)
+        self.assertEqual(self._in_stock(self.valve, self.three_step), 3)
+        self._no_negative_quants()
+
+
+@tagged("post_install", "-at_install")
 class TestPhotos(OnSiteCommon):
     """Photos: taken on the job, re-encoded, internal unless shown."""
 
