@@ -93,10 +93,12 @@ class WorkOrderLine(models.Model):
             for order in orders
             if order.is_locked and order._is_recording_on_site()
         }
+        # A line added on site records what was done: without a quantity done
+        # it is an ordinary line, which the edit lock refuses.
         return super().create(
             [
                 self._prepare_on_site_line_vals(vals)
-                if vals.get("order_id") in on_site_ids
+                if vals.get("order_id") in on_site_ids and "qty_done" in vals
                 else self._strip_on_site_vals(vals, create=True)
                 for vals in vals_list
             ]
@@ -176,8 +178,12 @@ class WorkOrderLine(models.Model):
             and fname not in ("added_on_site", "qty_done_recorded")
         }
         if vals.get("display_type"):
-            vals.update(added_on_site=True, qty_done=0.0)
-            return vals
+            raise UserError(
+                _(
+                    "Only products and services are added on site; write notes in "
+                    "Work Done."
+                )
+            )
         if not vals.get("product_id"):
             raise UserError(_("Choose the product or service added on site."))
         vals.update(
@@ -190,11 +196,16 @@ class WorkOrderLine(models.Model):
 
     @api.model
     def _check_create_allowed(self, orders, vals_list):
-        on_site = orders.filtered(
-            lambda order: order.is_locked and order._is_recording_on_site()
+        # lines added on site (marked in create(), only while the work is under
+        # way) are allowed; any other line of a locked work order is refused
+        plain = self.env["work.order"].browse(
+            {
+                vals["order_id"]
+                for vals in vals_list
+                if vals.get("order_id") and not vals.get("added_on_site")
+            }
         )
-        # lines for those were turned into lines added on site (see create())
-        return super()._check_create_allowed(orders - on_site, vals_list)
+        return super()._check_create_allowed(orders & plain, vals_list)
 
     def _check_write_allowed(self, orders, vals):
         if "qty_done" in vals:
@@ -213,10 +224,10 @@ class WorkOrderLine(models.Model):
                 if refused:
                     raise UserError(
                         _(
-                            "“%(line)s” was agreed with the customer: its product, "
-                            "quantity, price, discount and taxes stay as agreed. "
-                            "Record what was carried out in Done, or add a line "
-                            "for what was added on site.",
+                            "“%(line)s” can no longer be edited: its product, "
+                            "quantity, price, discount and taxes stay as agreed "
+                            "with the customer. Record what was carried out in "
+                            "Done, or add a line for what was added on site.",
                             line=line.name,
                         )
                         if not line.added_on_site

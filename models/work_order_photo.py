@@ -142,6 +142,14 @@ class WorkOrderPhoto(models.Model):
                 order=photo.order_id.name or "",
             )
 
+    def _get_customer_label(self):
+        """How the customer's documents name the photo: its kind and caption."""
+        self.ensure_one()
+        kind = dict(self._fields["kind"]._description_selection(self.env))[self.kind]
+        if not self.name:
+            return kind
+        return _("%(kind)s: %(caption)s", kind=kind, caption=self.name)
+
     # ------------------------------------------------------------------
     # Rules
     # ------------------------------------------------------------------

@@ -106,14 +106,18 @@ class TestOnSiteRecording(OnSiteCommon):
     """What was carried out is recorded beside what was agreed."""
 
     def test_technician_fields_offer_work_order_users_only(self):
-        for fname in ("user_id", "user_ids"):
-            domain = self.env["work.order"]._fields[fname]._description_domain(self.env)
+        for model, fname in (
+            ("work.order", "user_id"),
+            ("work.order", "user_ids"),
+            ("work.order.schedule", "user_id"),
+        ):
+            domain = self.env[model]._fields[fname]._description_domain(self.env)
             users = self.env["res.users"].search(
                 safe_eval(domain, {"company_id": self.company.id})
             )
-            self.assertIn(self.technician, users, fname)
-            self.assertIn(self.manager, users, fname)
-            self.assertNotIn(self.outsider, users, fname)
+            self.assertIn(self.technician, users, (model, fname))
+            self.assertIn(self.manager, users, (model, fname))
+            self.assertNotIn(self.outsider, users, (model, fname))
         for vals in ({"user_id": self.outsider.id}, {"user_ids": [self.outsider.id]}):
             with self.assertRefused(ValidationError, "Oscar Outsider"):
                 self.order.write(vals)
@@ -213,16 +217,18 @@ class TestOnSiteRecording(OnSiteCommon):
             hose_line.with_user(self.technician).write({"qty_done": -1})
         hose_line.with_user(self.technician).unlink()
         self.assertFalse(self.order.line_ids.filtered("added_on_site"))
-        # a note is fine; a product line needs a product
-        self.order.with_user(self.technician).write(
-            {
-                "line_ids": [
-                    Command.create(
-                        {"display_type": "line_note", "name": "Gate was locked"}
-                    )
-                ]
-            }
-        )
+        # notes go in Work Done; a line needs a product and what was done
+        for vals, message in (
+            (
+                {"display_type": "line_note", "name": "Gate locked", "qty_done": 0},
+                "write notes in Work Done",
+            ),
+            ({"product_id": self.hose.id}, "can no longer be edited"),
+        ):
+            with self.assertRefused(UserError, message):
+                self.order.with_user(self.technician).write(
+                    {"line_ids": [Command.create(vals)]}
+                )
         with self.assertRefused(UserError, "Choose the product"):
             self.order.with_user(self.technician).write(
                 {"line_ids": [Command.create({"name": "Something", "qty_done": 1})]}
@@ -445,12 +451,13 @@ class TestCompletion(OnSiteCommon):
         self._start()
         self._line(self.labour).write({"qty_done": 2})
         wizard = self._wizard()
+        # the part proposes what was reserved for it: none is in stock
         self.assertEqual(
             {line.order_line_id.product_id: line.qty_done for line in wizard.line_ids},
-            {self.part: 2, self.labour: 2},
+            {self.part: 0, self.labour: 2},
         )
         self.assertEqual(wizard.signed_by, self.customer.name)
-        self.assertAlmostEqual(wizard.amount_final, (80 + 200) * 1.15)
+        self.assertAlmostEqual(wizard.amount_final, 200 * 1.15)
         wizard.line_ids.filtered(
             lambda line: line.order_line_id.product_id == self.part
         ).qty_done = 1
@@ -980,6 +987,8 @@ class TestPhotos(OnSiteCommon):
         ):
             with self.subTest(label), self.assertRefused(UserError, message):
                 self._photo(**vals)
+        with self.assertRefused(ValueError, "Wrong value"):
+            self._photo(kind="during")
         self.assertFalse(self.order.photo_ids)
 
     @mute_logger("odoo.models.unlink")
@@ -1257,6 +1266,9 @@ class TestOnSiteTour(OnSiteCommon, HttpCase):
             hour=12
         )
         order._action_schedule(noon, self.technician)
+        tape = self.env["product.product"].create(
+            {"name": "WO Thread Tape", "type": "consu", "list_price": 3.0}
+        )
         with self._phone_viewport():
             self.start_tour("/odoo", "work_order_onsite_tour", login="wo_tech")
 
@@ -1266,7 +1278,12 @@ class TestOnSiteTour(OnSiteCommon, HttpCase):
         )
         self.assertEqual(order.completion_signed_by, "Maria Garcia")
         self.assertTrue(order.completion_signature)
-        self.assertEqual(order.line_ids.mapped("qty_done"), [1.5, 1])
+        self.assertEqual(order.line_ids.mapped("qty_done"), [1.5, 1, 2])
+        tape_line = order.line_ids[-1]
+        self.assertEqual(tape_line.product_id, tape)
+        self.assertTrue(tape_line.added_on_site)
+        self.assertEqual(tape_line.product_uom_qty, 0)
+        self.assertEqual(tape_line.price_unit, 3.0)
         photo = order.photo_ids
         self.assertEqual(len(photo), 1)
         self.assertEqual(

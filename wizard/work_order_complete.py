@@ -36,9 +36,7 @@ class WorkOrderComplete(models.TransientModel):
         related="order_id.company_id.work_order_require_signoff"
     )
     signature = fields.Binary(string="Customer Signature", attachment=False)
-    signed_by = fields.Char(
-        string="Signed By", compute="_compute_signed_by", store=True, readonly=False
-    )
+    signed_by = fields.Char(compute="_compute_signed_by", store=True, readonly=False)
     no_signature_reason = fields.Text(string="Not Signed Because")
 
     @api.depends("order_id")

@@ -90,7 +90,7 @@ registry.category("web_tour.tours").add("work_order_lifecycle_tour", {
         clickHeader("action_complete"),
         {
             content: "Confirm the Complete dialog",
-            trigger: ".modal .o_work_order_complete button[name=action_confirm]",
+            trigger: ".modal-footer button[name=action_confirm]",
             run: "click",
         },
         statusIs("Completed"),

@@ -136,6 +136,33 @@ registry.category("web_tour.tours").add("work_order_onsite_tour", {
             trigger: "body:not(:has(.modal))",
         },
         {
+            content: "Add what was used on site",
+            trigger: ".o_field_widget[name=line_ids] .o-kanban-button-new",
+            run: "click",
+        },
+        {
+            content: "On a phone, the product is chosen in a search dialog",
+            trigger: ".modal .o_field_widget[name=product_id] input",
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_kanban_record:contains(WO Thread Tape)",
+            run: "click",
+        },
+        {
+            content: "Two rolls used",
+            trigger: ".modal .o_field_widget[name=qty_done] input",
+            run: "edit 2",
+        },
+        {
+            trigger: ".modal .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "The line is on the job",
+            trigger: ".o_field_widget[name=line_ids] .o_kanban_record:contains(WO Thread Tape)",
+        },
+        {
             content: "Complete",
             trigger: ".o_form_view .o_work_order_next_step button[name=action_complete]",
             run: "click",
