@@ -772,11 +772,18 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
         self, order_id, access_token=None, report_type="pdf", download=False, **kw
     ):
         """The service report of a completed work order (PDF or HTML)."""
+        bad_input = self._check_work_order_inputs(
+            access_token=access_token, report_type=report_type, download=download
+        )
+        if bad_input:
+            return self._work_order_bad_request(bad_input)
         order_sudo = self._get_work_order_sudo(order_id, access_token)
         if order_sudo is None:
             return request.redirect("/my")
         if not order_sudo._has_service_report():
-            return request.redirect(order_sudo.get_portal_url())
+            return self._work_order_private(
+                request.redirect(order_sudo.get_portal_url())
+            )
         report_type = "html" if report_type == "html" else "pdf"
         download = download in (True, "true", "1")
         response = self._show_report(
@@ -789,7 +796,7 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
             response.headers["Content-Disposition"] = content_disposition(
                 order_sudo._get_service_report_filename()
             )
-        return response
+        return self._work_order_private(response)
 
     @http.route(
         "/my/work-orders/<int:order_id>/photos/<int:photo_id>",
@@ -802,6 +809,8 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
         self, order_id, photo_id, access_token=None, size="thumb", **kw
     ):
         """A photo of the work order that its customer may see."""
+        if self._check_work_order_inputs(access_token=access_token, size=size):
+            return request.not_found()
         order_sudo = self._get_work_order_sudo(order_id, access_token)
         if order_sudo is None:
             return request.not_found()
@@ -812,6 +821,4 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
         stream = request.env["ir.binary"]._get_image_stream_from(
             photo_sudo, field or PHOTO_FIELDS["thumb"]
         )
-        response = stream.get_response()
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return self._work_order_private(stream.get_response())

@@ -1158,10 +1158,14 @@ class TestOnSitePortal(OnSiteCommon, HttpCase):
         self.authenticate(None, None)
         photo = self.photos["after", True]
         sizes = {}
-        for size in (None, "thumb", "full", "huge", "../image", "%00"):
+        for size in (None, "thumb", "full", "huge", "../image"):
             res = self.url_open(self._photo_url(photo, token=self.token, size=size))
             self.assertEqual(res.status_code, 200, size)
             sizes[size] = len(res.content)
+        self.assertGreater(sizes["full"], sizes["thumb"])
+        self.assertEqual(sizes["huge"], sizes["thumb"])
+        res = self.url_open(self._photo_url(photo, token=self.token, size="%00"))
+        self.assertEqual(res.status_code, 404, "control characters")
         for path in (
             f"/my/work-orders/{self.order.id}/photos/abc?access_token={self.token}",
             f"/my/work-orders/{self.order.id}/photos/-1?access_token={self.token}",
