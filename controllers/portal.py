@@ -810,13 +810,13 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
     ):
         """A photo of the work order that its customer may see."""
         if self._check_work_order_inputs(access_token=access_token, size=size):
-            return request.not_found()
+            raise request.not_found()
         order_sudo = self._get_work_order_sudo(order_id, access_token)
         if order_sudo is None:
-            return request.not_found()
+            raise request.not_found()
         photo_sudo = order_sudo._get_customer_photo(photo_id)
         if not photo_sudo:
-            return request.not_found()
+            raise request.not_found()
         field = PHOTO_FIELDS.get(size if isinstance(size, str) else "thumb")
         stream = request.env["ir.binary"]._get_image_stream_from(
             photo_sudo, field or PHOTO_FIELDS["thumb"]

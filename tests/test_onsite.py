@@ -17,6 +17,7 @@ from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
 from .common import WorkOrderCommon
+from .test_security_http import SITUATIONS
 
 
 def _image(size=(120, 80), fmt="PNG", color="white", mode="RGB", exif=None):
@@ -1157,6 +1158,7 @@ class TestOnSitePortal(OnSiteCommon, HttpCase):
     def test_photo_sizes_and_bad_input(self):
         self.authenticate(None, None)
         photo = self.photos["after", True]
+        photo.sudo().write({"image": _image(size=(1200, 800), fmt="JPEG")})
         sizes = {}
         for size in (None, "thumb", "full", "huge", "../image"):
             res = self.url_open(self._photo_url(photo, token=self.token, size=size))
@@ -1164,6 +1166,7 @@ class TestOnSitePortal(OnSiteCommon, HttpCase):
             sizes[size] = len(res.content)
         self.assertGreater(sizes["full"], sizes["thumb"])
         self.assertEqual(sizes["huge"], sizes["thumb"])
+        self.assertEqual(sizes[None], sizes["thumb"])
         res = self.url_open(self._photo_url(photo, token=self.token, size="%00"))
         self.assertEqual(res.status_code, 404, "control characters")
         for path in (
@@ -1314,3 +1317,138 @@ class TestOnSiteTour(OnSiteCommon, HttpCase):
         report_url = page.xpath("//a[hasclass('o_work_order_service_report')]/@href")
         self.assertEqual(len(report_url), 1)
         self.assertEqual(self.url_open(report_url[0]).status_code, 200)
+
+
+@tagged("post_install", "-at_install")
+class TestOnSitePortalMatrix(OnSiteCommon, HttpCase):
+    """Photos and the service report through the portal's security matrix:
+    every kind of visitor, a work order in every situation (see
+    test_security_http), a photo shown to the customer and an internal one."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        new_test_user(
+            cls.env,
+            login="wo_matrix_portal",
+            groups="base.group_portal",
+            partner_id=cls.customer.id,
+        )
+        other_customer = cls.env["res.partner"].create(
+            {"name": "WO Matrix Other Customer", "email": "matrix@example.com"}
+        )
+        new_test_user(
+            cls.env,
+            login="wo_matrix_other",
+            groups="base.group_portal",
+            partner_id=other_customer.id,
+        )
+        cls.foreign_order = cls._situation_order("quoted", other_customer)
+        cls.actors = {
+            "link holder": (None, lambda order: order.access_token),
+            "customer": ("wo_matrix_portal", lambda order: None),
+            "other customer": ("wo_matrix_other", lambda order: None),
+            "other customer with own link": (
+                "wo_matrix_other",
+                lambda order: cls.foreign_order.access_token,
+            ),
+            "internal user": ("wo_tech", lambda order: None),
+        }
+
+    @classmethod
+    def _situation_order(cls, situation, partner=None):
+        sent, state = SITUATIONS[situation]
+        order = cls.env["work.order"].create(
+            {
+                "partner_id": (partner or cls.customer).id,
+                "title": f"Matrix: {situation}",
+                "line_ids": [Command.create({"product_id": cls.labour.id})],
+            }
+        )
+        if sent:
+            order._action_quote()
+        vals = {"state": state}
+        if state in ("completed", "invoiced"):
+            vals["date_completed"] = fields.Datetime.now()
+        if order.state != state:
+            order.write(vals)  # as the superuser, like the demo data
+        order._portal_ensure_token()
+        return order
+
+    def _may_see(self, actor, situation):
+        sent, state = SITUATIONS[situation]
+        if actor == "internal user":
+            return True
+        return actor in ("link holder", "customer") and sent and state != "draft"
+
+    @mute_logger("odoo.addons.base.models.ir_actions_report")
+    def test_photos_and_service_report_matrix(self):
+        photo_model = self.env["work.order.photo"]
+        cases = {}
+        for situation in SITUATIONS:
+            order = self._situation_order(situation)
+            shown, internal = photo_model.create(
+                [
+                    {"order_id": order.id, "image": JPEG, "show_to_customer": True},
+                    {"order_id": order.id, "image": JPEG, "name": "Internal"},
+                ]
+            )
+            cases[situation] = (order, shown, internal)
+        mismatches = []
+        tried = 0
+        for actor, (login, token_of) in self.actors.items():
+            self.authenticate(login, login)
+            for situation, (order, shown, internal) in cases.items():
+                may_see = self._may_see(actor, situation)
+                token = token_of(order)
+                query = f"?access_token={token}" if token else ""
+                base = f"/my/work-orders/{order.id}"
+                expected = {
+                    "shown photo": 200 if may_see else 404,
+                    "internal photo": 404,
+                }
+                for label, photo in (
+                    ("shown photo", shown),
+                    ("internal photo", internal),
+                ):
+                    res = self.url_open(f"{base}/photos/{photo.id}{query}")
+                    tried += 1
+                    if res.status_code != expected[label]:
+                        mismatches.append(
+                            f"{actor} / {situation} / {label}: {res.status_code}"
+                        )
+                res = self.url_open(
+                    f"{base}/service-report{query}", allow_redirects=False
+                )
+                tried += 1
+                completed = SITUATIONS[situation][1] in ("completed", "invoiced")
+                if may_see and completed:
+                    ok = res.status_code == 200
+                elif may_see:
+                    ok = res.status_code == 303 and base in res.headers["Location"]
+                else:
+                    ok = res.status_code == 303 and res.headers["Location"].endswith(
+                        "/my"
+                    )
+                if not ok:
+                    mismatches.append(
+                        f"{actor} / {situation} / service report: {res.status_code} "
+                        f"{res.headers.get('Location', '')}"
+                    )
+                if may_see:
+                    page = self.url_open(base + query)
+                    shown_ids = html.fromstring(page.content).xpath(
+                        "//div[hasclass('o_work_order_job_photo')]/@data-photo-id"
+                    )
+                    tried += 1
+                    if shown_ids != [str(shown.id)]:
+                        mismatches.append(
+                            f"{actor} / {situation} / page photos: {shown_ids}"
+                        )
+        self.assertFalse(mismatches, "\n".join(mismatches))
+        pages = sum(
+            self._may_see(actor, situation)
+            for actor in self.actors
+            for situation in SITUATIONS
+        )
+        self.assertEqual(tried, len(self.actors) * len(SITUATIONS) * 3 + pages)
