@@ -6,7 +6,8 @@ from babel.dates import format_skeleton, format_time
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_compare
+from odoo.osv import expression
+from odoo.tools import SQL, float_compare
 from odoo.tools.misc import babel_locale_parse, get_lang
 
 # Set by the Complete button of the form: Complete then opens the dialog.
@@ -303,6 +304,36 @@ class WorkOrder(models.Model):
             "photo_ids",
             "resolution",
         }
+
+    # ------------------------------------------------------------------
+    # Dispatch: the crew is booked like the lead technician
+    # ------------------------------------------------------------------
+
+    @api.depends("user_ids")
+    def _compute_has_schedule_conflict(self):
+        return super()._compute_has_schedule_conflict()
+
+    def _get_booking_fields(self):
+        return super()._get_booking_fields() | {"user_ids"}
+
+    def _get_assigned_users(self):
+        # sudo: the crew counts whoever checks the bookings
+        return super()._get_assigned_users() | self.sudo().user_ids.sudo(False)
+
+    @api.model
+    def _get_assigned_users_domain(self, users):
+        return expression.OR(
+            [
+                super()._get_assigned_users_domain(users),
+                [("user_ids", "in", users.ids)],
+            ]
+        )
+
+    def _get_assignment_sql(self):
+        return SQL(
+            "%s UNION ALL SELECT order_id, user_id FROM work_order_crew_rel",
+            super()._get_assignment_sql(),
+        )
 
     def _get_on_site_states(self):
         """States in which what was carried out is recorded beside what was

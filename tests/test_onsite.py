@@ -149,6 +149,32 @@ class TestOnSiteRecording(OnSiteCommon):
         )
         self.assertEqual(labour_line.qty_done, 1)
 
+    def test_crew_is_booked_like_the_lead(self):
+        when = datetime(2030, 6, 12, 9, 0)
+        self.order.write(
+            {"user_ids": [Command.set(self.crew_member.ids)], "estimated_duration": 2}
+        )
+        self.order._action_schedule(when, self.technician)
+        other = self._create_order(title="Cleo's own job", estimated_duration=1)
+        other._action_schedule(when + timedelta(hours=1), self.crew_member)
+        self.assertTrue(other.has_schedule_conflict)
+        self.assertTrue(self.order.has_schedule_conflict)
+        self.assertIn(
+            self.order,
+            self.env["work.order"].search([("has_schedule_conflict", "=", True)]),
+        )
+        overlaps = [
+            warning
+            for warning in other._get_schedule_warnings(other.scheduled_date)
+            if warning["kind"] == "overlap"
+        ]
+        self.assertEqual([w["user"] for w in overlaps], [self.crew_member])
+        self.assertIn(self.order.name, overlaps[0]["message"])
+        # off the crew, no more overlap
+        self.order.write({"user_ids": [Command.clear()]})
+        other.invalidate_recordset(["has_schedule_conflict"])
+        self.assertFalse(other.has_schedule_conflict)
+
     def test_agreed_lines_stay_as_agreed(self):
         self._start()
         agreed = self._agreed()
