@@ -760,6 +760,7 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
             }
         )
         return form_values
+
     @http.route(
         "/my/work-orders/<int:order_id>/service-report",
         type="http",
