@@ -737,6 +737,17 @@ class WorkOrder(models.Model):
         self.ensure_one()
         return self.amount_done_total
 
+    @api.depends("amount_done_total", "date_completed")
+    def _compute_amount_due(self):
+        # once the work is done, what remains is the final total less the
+        # online payments, until the invoice is posted
+        result = super()._compute_amount_due()
+        for order in self:
+            if order.date_completed and not order._get_posted_invoices():
+                due = order.amount_done_total - order.amount_paid
+                order.amount_due = max(order.currency_id.round(due), 0.0)
+        return result
+
     # ------------------------------------------------------------------
     # Service report, portal
     # ------------------------------------------------------------------

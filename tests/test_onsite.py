@@ -740,6 +740,14 @@ class TestOnSiteInvoice(OnSiteCommon):
         self.assertAlmostEqual(invoice.amount_total, self.order.amount_done_total)
         self.assertAlmostEqual(invoice.amount_total, (40 + 270 + 50) * 1.15)
 
+    def test_remaining_amount_follows_the_final_total(self):
+        self._start()
+        self.assertAlmostEqual(self.order.amount_due, self.order.amount_total)
+        self._line(self.part).write({"qty_done": 0})
+        self.order.action_complete()
+        self.assertAlmostEqual(self.order.amount_due, 150 * 1.15)
+        self.assertAlmostEqual(self.order.amount_due, self.order.amount_done_total)
+
     def test_nothing_carried_out_is_nothing_to_invoice(self):
         self._start()
         for line in self.order.line_ids:
