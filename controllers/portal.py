@@ -4,7 +4,7 @@ from werkzeug.exceptions import NotFound
 
 from odoo import _, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
-from odoo.http import request
+from odoo.http import content_disposition, request
 
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.controllers import portal as payment_portal
@@ -18,6 +18,9 @@ REPORT_REF = "work_order.action_report_work_order"
 # the Referer header of whatever the page links to or loads.
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 PAYMENT_FLOWS = ("redirect", "direct", "token")
+SERVICE_REPORT_REF = "work_order.action_report_work_order_service"
+# Photo sizes the portal serves: the thumbnail and the full view.
+PHOTO_FIELDS = {"thumb": "image_256", "full": "image_1024"}
 
 
 class WorkOrderPortal(payment_portal.PaymentPortal):
@@ -757,3 +760,66 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
             }
         )
         return form_values
+
+    @http.route(
+        "/my/work-orders/<int:order_id>/service-report",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+        readonly=True,
+    )
+    def portal_work_order_service_report(
+        self, order_id, access_token=None, report_type="pdf", download=False, **kw
+    ):
+        """The service report of a completed work order (PDF or HTML)."""
+        bad_input = self._check_work_order_inputs(
+            access_token=access_token, report_type=report_type, download=download
+        )
+        if bad_input:
+            return self._work_order_bad_request(bad_input)
+        order_sudo = self._get_work_order_sudo(order_id, access_token)
+        if order_sudo is None:
+            return request.redirect("/my")
+        if not order_sudo._has_service_report():
+            return self._work_order_private(
+                request.redirect(order_sudo.get_portal_url())
+            )
+        report_type = "html" if report_type == "html" else "pdf"
+        download = download in (True, "true", "1")
+        response = self._show_report(
+            model=order_sudo,
+            report_type=report_type,
+            report_ref=SERVICE_REPORT_REF,
+            download=download,
+        )
+        if report_type == "pdf" and download:
+            response.headers["Content-Disposition"] = content_disposition(
+                order_sudo._get_service_report_filename()
+            )
+        return self._work_order_private(response)
+
+    @http.route(
+        "/my/work-orders/<int:order_id>/photos/<int:photo_id>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        readonly=True,
+    )
+    def portal_work_order_photo(
+        self, order_id, photo_id, access_token=None, size="thumb", **kw
+    ):
+        """A photo of the work order that its customer may see."""
+        if self._check_work_order_inputs(access_token=access_token, size=size):
+            raise request.not_found()
+        order_sudo = self._get_work_order_sudo(order_id, access_token)
+        if order_sudo is None:
+            raise request.not_found()
+        photo_sudo = order_sudo._get_customer_photo(photo_id)
+        if not photo_sudo:
+            raise request.not_found()
+        field = PHOTO_FIELDS.get(size if isinstance(size, str) else "thumb")
+        stream = request.env["ir.binary"]._get_image_stream_from(
+            photo_sudo, field or PHOTO_FIELDS["thumb"]
+        )
+        return self._work_order_private(stream.get_response())

@@ -29,3 +29,6 @@ from . import procurement_group
 from . import sale_order
 from . import sale_order_line
 from . import payment_transaction
+from . import work_order_onsite
+from . import work_order_photo
+from . import work_order_line_onsite

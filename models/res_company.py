@@ -21,6 +21,11 @@ class ResCompany(models.Model):
         default=0.3,
         help="The share of the total the customer pays online to approve a work order.",
     )
+    work_order_require_signoff = fields.Boolean(
+        string="Work Orders: Require the Customer's Sign-off",
+        help="Completing a work order needs the customer's signature on the "
+        "technician's screen; a reason why nobody signed is not enough.",
+    )
 
     @api.constrains("work_order_reminder_hours")
     def _check_work_order_reminder_hours(self):

@@ -13,3 +13,6 @@ class ResConfigSettings(models.TransientModel):
     work_order_prepayment_percent = fields.Float(
         related="company_id.work_order_prepayment_percent", readonly=False
     )
+    work_order_require_signoff = fields.Boolean(
+        related="company_id.work_order_require_signoff", readonly=False
+    )

@@ -63,7 +63,7 @@ class WorkOrder(models.Model):
             if order.sudo().invoice_ids.filtered(lambda move: move.state != "cancel"):
                 raise UserError(_("%(order)s is already invoiced.", order=order.name))
             product_lines = order.line_ids.filtered(
-                lambda line: not line.display_type and line.product_uom_qty
+                lambda line: not line.display_type and line._get_invoice_quantity()
             )
             if not product_lines:
                 raise UserError(
@@ -72,7 +72,7 @@ class WorkOrder(models.Model):
                         order=order.name,
                     )
                 )
-            if order.currency_id.is_zero(order.amount_total):
+            if order.currency_id.is_zero(order._get_invoice_total()):
                 raise UserError(
                     _(
                         "The total of %(order)s is zero: there is nothing to invoice.",
@@ -114,13 +114,23 @@ class WorkOrder(models.Model):
             )
         return invoices
 
+    def _get_invoice_lines(self):
+        """The lines the invoice shows, in order."""
+        self.ensure_one()
+        return self.line_ids.sorted(lambda line: (line.sequence, line.id))
+
+    def _get_invoice_total(self):
+        """The total the invoice will bill (tax included)."""
+        self.ensure_one()
+        return self.amount_total
+
     def _prepare_invoice_vals(self):
         self.ensure_one()
         partner = self.partner_id.with_company(self.company_id)
         payment_term = (
             self.sale_order_id.payment_term_id or partner.property_payment_term_id
         )
-        lines = self.line_ids.sorted(lambda line: (line.sequence, line.id))
+        lines = self._get_invoice_lines()
         return {
             "move_type": "out_invoice",
             "company_id": self.company_id.id,

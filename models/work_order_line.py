@@ -93,13 +93,15 @@ class WorkOrderLine(models.Model):
             taxes = line.product_id.taxes_id._filter_taxes_by_company(company)
             line.tax_ids = line.order_id.fiscal_position_id.map_tax(taxes)
 
-    def _prepare_base_line_for_taxes_computation(self):
+    def _prepare_base_line_for_taxes_computation(self, quantity=None):
+        """The line for Odoo's tax engine, for ``quantity`` (by default the
+        agreed quantity)."""
         self.ensure_one()
         order = self.order_id
         return self.env["account.tax"]._prepare_base_line_for_taxes_computation(
             self,
             tax_ids=self.tax_ids,
-            quantity=self.product_uom_qty,
+            quantity=self.product_uom_qty if quantity is None else quantity,
             partner_id=order.partner_id,
             currency_id=order.currency_id or order.company_id.currency_id,
             product_id=self.product_id,
@@ -154,7 +156,7 @@ class WorkOrderLine(models.Model):
         orders = self.env["work.order"].browse(
             {vals["order_id"] for vals in vals_list if vals.get("order_id")}
         )
-        orders._check_editable()
+        self._check_create_allowed(orders, vals_list)
         old_totals = {order.id: order.amount_total for order in orders}
         lines = super().create(vals_list)
         lines.order_id._post_total_change_after_approval(old_totals)
@@ -166,7 +168,7 @@ class WorkOrderLine(models.Model):
         orders = self.order_id
         if "order_id" in vals:
             orders |= self.env["work.order"].browse(vals["order_id"])
-        orders._check_editable()
+        self._check_write_allowed(orders, vals)
         old_totals = {order.id: order.amount_total for order in orders}
         result = super().write(vals)
         orders._post_total_change_after_approval(old_totals)
@@ -185,7 +187,7 @@ class WorkOrderLine(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_locked_order(self):
-        self.order_id._check_editable()
+        self._check_unlink_allowed()
 
     def unlink(self):
         orders = self.order_id
@@ -193,6 +195,28 @@ class WorkOrderLine(models.Model):
         result = super().unlink()
         orders.exists()._post_total_change_after_approval(old_totals)
         return result
+
+    # ------------------------------------------------------------------
+    # The edit lock, line by line: extended with super() (see on site)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _check_create_allowed(self, orders, vals_list):
+        """Refuse new lines on locked work orders ``orders``."""
+        orders._check_editable()
+
+    def _check_write_allowed(self, orders, vals):
+        """Refuse to write ``vals`` on lines of locked work orders ``orders``
+        (the lines' own and the one ``vals`` moves them to)."""
+        orders._check_editable()
+
+    def _check_unlink_allowed(self):
+        self.order_id._check_editable()
+
+    def _get_invoice_quantity(self):
+        """The quantity the invoice bills."""
+        self.ensure_one()
+        return self.product_uom_qty
 
     def _prepare_invoice_line_vals(self, sequence):
         """The values of the customer invoice line that bills this line."""
@@ -209,7 +233,7 @@ class WorkOrderLine(models.Model):
             "name": self.name,
             "product_id": self.product_id.id,
             "product_uom_id": self.product_uom_id.id,
-            "quantity": self.product_uom_qty,
+            "quantity": self._get_invoice_quantity(),
             "price_unit": self.price_unit,
             "discount": self.discount,
             "tax_ids": [Command.set(self.tax_ids.ids)],

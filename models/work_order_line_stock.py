@@ -317,6 +317,12 @@ class WorkOrderLine(models.Model):
     # Procurement (as sale_stock's sale.order.line)
     # ------------------------------------------------------------------
 
+    def _get_stock_quantity(self):
+        """The quantity of the part the procurement delivers, in the line's
+        unit: the line's quantity (extended on site: what was carried out)."""
+        self.ensure_one()
+        return self.product_uom_qty
+
     def _get_procured_moves(self):
         """The moves the lines' procurements created, not cancelled (see
         ``stock.move._filter_work_order_procured``)."""
@@ -366,7 +372,7 @@ class WorkOrderLine(models.Model):
         procurements = []
         for line in self:
             uom = line.product_uom_id
-            missing = line.product_uom_qty - line._get_qty_procurement()
+            missing = line._get_stock_quantity() - line._get_qty_procurement()
             if float_compare(missing, 0.0, precision_rounding=uom.rounding) < 0:
                 line._decrease_open_procured_moves(-missing)
                 continue

@@ -42,9 +42,10 @@ class WorkOrder(models.Model):
         check_company=True,
         help="Stock is checked in this warehouse. From Approved or Scheduled, a "
         "delivery from it reserves the storable parts and follows the lines; "
-        "Complete delivers them, Cancel cancels the delivery. A part still short "
-        "at Complete is delivered as far as reserved and the rest waits in a "
-        "backorder named in the chatter: stock never goes negative.",
+        "Complete delivers what was carried out, Cancel cancels the delivery. A "
+        "part still short at Complete is delivered as far as reserved and the "
+        "rest waits in a backorder named in the chatter: stock never goes "
+        "negative.",
         groups="base.group_user",
     )
     has_stock_shortage = fields.Boolean(
@@ -204,7 +205,8 @@ class WorkOrder(models.Model):
         return action
 
     def _get_stock_lines(self):
-        """Lines whose product is storable, with a positive quantity.
+        """Lines whose product is storable, with a positive quantity to
+        deliver (``_get_stock_quantity``).
 
         A line copied from a sale order line that already has its own stock moves
         (the sale order's delivery, made by sale_stock on confirmation) is left to
@@ -215,7 +217,7 @@ class WorkOrder(models.Model):
             and line.product_id.is_storable
             and not line._is_delivered_by_sale_order()
             and float_compare(
-                line.product_uom_qty,
+                line._get_stock_quantity(),
                 0.0,
                 precision_rounding=line.product_uom_id.rounding or 0.01,
             )

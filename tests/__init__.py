@@ -16,3 +16,4 @@ from . import test_dispatch
 from . import test_payment
 from . import test_checks
 from . import test_time
+from . import test_onsite

@@ -137,6 +137,11 @@ class TestMigration(WorkOrderCommon):
         order = self._scheduled_order(product=self.valve, qty=6.0)  # 4 on hand
         order.action_start()
         picking = order.picking_ids
+        # The technician used the 6 valves agreed (recorded on site); only 4
+        # were reserved.
+        order.line_ids.filtered(lambda line: line.product_id == self.valve).write(
+            {"qty_done": 6.0}
+        )
         order.action_complete()
         backorder = order.picking_ids - picking
         self.assertEqual(backorder.backorder_id, picking)

@@ -520,6 +520,11 @@ class TestStock(WorkOrderCommon):
         self._approve(order)
         order.action_start()
         picking = order.picking_ids
+        # The technician used the 6 valves agreed (recorded on site); only 4
+        # were reserved.
+        order.line_ids.filtered(lambda line: line.product_id == self.valve).write(
+            {"qty_done": 6.0}
+        )
         order.action_complete()
         self.assertEqual(order.state, "completed")
         self.assertEqual(picking.state, "done")
@@ -547,6 +552,9 @@ class TestStock(WorkOrderCommon):
         self._approve(order)
         order.action_start()
         picking = order.picking_ids
+        # The technician used the 2 valves agreed (recorded on site); none was
+        # reserved.
+        order.line_ids.write({"qty_done": 2.0})
         order.action_complete()
         self.assertEqual(order.state, "completed")
         self.assertEqual(order.picking_ids, picking)

@@ -3,3 +3,4 @@ from . import work_order_hold
 from . import work_order_on_my_way
 from . import work_order_deposit_waiver
 from . import payment_link_wizard
+from . import work_order_complete

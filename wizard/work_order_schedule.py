@@ -9,11 +9,12 @@ class WorkOrderSchedule(models.TransientModel):
     _description = "Schedule a Work Order"
 
     order_id = fields.Many2one("work.order", required=True, ondelete="cascade")
+    company_id = fields.Many2one(related="order_id.company_id")
     scheduled_date = fields.Datetime(required=True)
     user_id = fields.Many2one(
         "res.users",
         string="Technician",
-        domain="[('share', '=', False)]",
+        domain=lambda self: self.env["work.order"]._get_technician_domain(),
     )
     duration = fields.Float(
         help="Estimated duration of the work, in hours (the work order's).",

@@ -88,6 +88,11 @@ registry.category("web_tour.tours").add("work_order_lifecycle_tour", {
             trigger: ".o_field_widget[name=title].o_readonly_modifier",
         },
         clickHeader("action_complete"),
+        {
+            content: "Confirm the Complete dialog",
+            trigger: ".modal-footer button[name=action_confirm]",
+            run: "click",
+        },
         statusIs("Completed"),
         clickHeader("action_create_invoice"),
         {

@@ -1,0 +1,813 @@
+import re
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from babel.dates import format_skeleton, format_time
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
+from odoo.tools import SQL, float_compare
+from odoo.tools.misc import babel_locale_parse, get_lang
+
+# Set by the Complete button of the form: Complete then opens the dialog.
+COMPLETE_DIALOG_KEY = "work_order_complete_dialog"
+RESOLUTION_MAX_LENGTH = 10000
+SIGNOFF_NAME_MAX_LENGTH = 128
+NO_SIGNATURE_REASON_MAX_LENGTH = 2000
+# What the customer's e-mail and the portal's service report are made of.
+SERVICE_REPORT_REF = "work_order.action_report_work_order_service"
+COMPLETED_TEMPLATE_REF = "work_order.mail_template_work_order_completed"
+
+
+class WorkOrder(models.Model):
+    """On site: the crew, what was carried out, photos, the customer's sign-off."""
+
+    _inherit = "work.order"
+
+    user_id = fields.Many2one(domain=lambda self: self._get_technician_domain())
+    user_ids = fields.Many2many(
+        "res.users",
+        "work_order_crew_rel",
+        "order_id",
+        "user_id",
+        string="Crew",
+        domain=lambda self: self._get_technician_domain(),
+        help="Technicians on the job besides the lead technician: they see it "
+        "in their day and record what was carried out.",
+        groups="base.group_user",
+    )
+    photo_ids = fields.One2many(
+        "work.order.photo", "order_id", string="Photos", groups="base.group_user"
+    )
+    photo_count = fields.Integer(
+        compute="_compute_photo_count", groups="base.group_user"
+    )
+    resolution = fields.Text(
+        string="Work Done",
+        help="What was found and done on site; the customer sees it on the "
+        "service report and in the portal.",
+        groups="base.group_user",
+    )
+    completion_signature = fields.Image(
+        string="Customer Sign-off",
+        attachment=True,
+        max_width=1024,
+        max_height=1024,
+        copy=False,
+        readonly=True,
+        groups="base.group_user",
+    )
+    completion_signed_by = fields.Char(
+        string="Signed Off By", readonly=True, copy=False, groups="base.group_user"
+    )
+    completion_signed_on = fields.Datetime(
+        string="Signed Off On", readonly=True, copy=False, groups="base.group_user"
+    )
+    completion_no_signature_reason = fields.Text(
+        string="Not Signed Because",
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
+    )
+    is_on_site = fields.Boolean(
+        string="Work Under Way",
+        compute="_compute_is_on_site",
+        help="In Progress, or On Hold from In Progress: what was carried out can "
+        "be recorded beside what was agreed.",
+        groups="base.group_user",
+    )
+    amount_done_untaxed = fields.Monetary(
+        string="Final Untaxed Amount",
+        compute="_compute_amounts_done",
+        store=True,
+        groups="base.group_user",
+    )
+    amount_done_tax = fields.Monetary(
+        string="Final Taxes",
+        compute="_compute_amounts_done",
+        store=True,
+        groups="base.group_user",
+    )
+    amount_done_total = fields.Monetary(
+        string="Final Total",
+        compute="_compute_amounts_done",
+        store=True,
+        help="The agreed prices for the quantities carried out (the agreed "
+        "quantities where nothing was recorded yet), plus what was added on site.",
+        groups="base.group_user",
+    )
+    has_done_changes = fields.Boolean(
+        string="Carried Out Differs",
+        compute="_compute_amounts_done",
+        store=True,
+        help="What was carried out differs from what was agreed.",
+        groups="base.group_user",
+    )
+    service_map_url = fields.Char(
+        string="Map", compute="_compute_service_contact", groups="base.group_user"
+    )
+    service_phone = fields.Char(
+        string="Phone", compute="_compute_service_contact", groups="base.group_user"
+    )
+    service_street = fields.Char(
+        string="Street and City",
+        compute="_compute_service_contact",
+        groups="base.group_user",
+    )
+    my_day_when = fields.Char(
+        string="When",
+        compute="_compute_my_day_when",
+        help="The scheduled day and time, in the user's time zone.",
+        groups="base.group_user",
+    )
+    signoff_required = fields.Boolean(
+        related="company_id.work_order_require_signoff", groups="base.group_user"
+    )
+
+    @api.model
+    def _get_technician_domain(self):
+        """Users offered as technicians: internal users of the work order's
+        company with access to Work Orders."""
+        group = self.env.ref(
+            "work_order.group_work_order_user", raise_if_not_found=False
+        )
+        group_id = group.id if group else 0
+        return (
+            "[('share', '=', False), ('company_ids', 'in', company_id), "
+            f"('groups_id', 'in', {group_id})]"
+        )
+
+    @api.depends("photo_ids")
+    def _compute_photo_count(self):
+        counts = dict(
+            self.env["work.order.photo"]._read_group(
+                [("order_id", "in", self._origin.ids)], ["order_id"], ["__count"]
+            )
+        )
+        for order in self:
+            order.photo_count = counts.get(order._origin, 0)
+
+    @api.depends("state", "previous_state")
+    def _compute_is_on_site(self):
+        for order in self:
+            order.is_on_site = order._is_recording_on_site()
+
+    @api.depends(
+        "line_ids.price_subtotal_done",
+        "line_ids.price_total_done",
+        "line_ids.qty_done",
+        "line_ids.qty_done_recorded",
+        "line_ids.product_uom_qty",
+        "line_ids.added_on_site",
+        "currency_id",
+    )
+    def _compute_amounts_done(self):
+        for order in self:
+            summary = order._get_done_tax_totals()
+            order.amount_done_untaxed = summary["base_amount_currency"]
+            order.amount_done_tax = summary["tax_amount_currency"]
+            order.amount_done_total = summary["total_amount_currency"]
+            order.has_done_changes = any(
+                line._done_differs() for line in order.line_ids
+            )
+
+    @api.depends(
+        "service_address_id",
+        "partner_id",
+        "partner_id.phone",
+        "partner_id.mobile",
+        *(
+            f"service_address_id.{fname}"
+            for fname in (
+                "street",
+                "street2",
+                "zip",
+                "city",
+                "state_id",
+                "country_id",
+                "phone",
+                "mobile",
+                "partner_latitude",
+                "partner_longitude",
+            )
+        ),
+    )
+    def _compute_service_contact(self):
+        for order in self:
+            address = order.service_address_id or order.partner_id
+            order.service_street = ", ".join(
+                part for part in (address.street, address.city) if part
+            )
+            order.service_phone = (
+                address.phone
+                or address.mobile
+                or order.partner_id.phone
+                or order.partner_id.mobile
+                or False
+            )
+            order.service_map_url = order._get_map_url(address)
+
+    @api.depends("scheduled_date")
+    @api.depends_context("tz", "lang")
+    def _compute_my_day_when(self):
+        today = fields.Date.context_today(self)
+        locale = babel_locale_parse(get_lang(self.env).code)
+        named_days = {
+            today - timedelta(days=1): _("Yesterday"),
+            today: _("Today"),
+            today + timedelta(days=1): _("Tomorrow"),
+        }
+        for order in self:
+            if not order.scheduled_date:
+                order.my_day_when = _("Not scheduled")
+                continue
+            local = fields.Datetime.context_timestamp(order, order.scheduled_date)
+            day = named_days.get(local.date()) or format_skeleton(
+                "MMMEd", local, locale=locale
+            )
+            order.my_day_when = _(
+                "%(day)s, %(time)s",
+                day=day,
+                time=format_time(local, format="short", locale=locale),
+            )
+
+    @api.model
+    def _get_map_url(self, address):
+        """A maps link to ``address`` that phones open in their maps app: its
+        coordinates when known, else its postal address."""
+        if not address:
+            return False
+        if address.partner_latitude or address.partner_longitude:
+            query = f"{address.partner_latitude},{address.partner_longitude}"
+        else:
+            query = ", ".join(
+                part
+                for part in (
+                    address.street,
+                    address.street2,
+                    address.zip,
+                    address.city,
+                    address.state_id.name,
+                    address.country_id.name,
+                )
+                if part
+            )
+        if not query:
+            return False
+        return "https://www.google.com/maps/search/?" + urlencode(
+            {"api": "1", "query": query}
+        )
+
+    @api.constrains("user_id", "user_ids")
+    def _check_technicians(self):
+        group = "work_order.group_work_order_user"
+        for order in self:
+            for user in order.user_id | order.user_ids:
+                if user.share or not user.has_group(group):
+                    raise ValidationError(
+                        _(
+                            "%(user)s has no access to Work Orders and cannot work "
+                            "on %(order)s. Give them the Work Orders User role in "
+                            "Settings ▸ Users first.",
+                            user=user.name,
+                            order=order.name,
+                        )
+                    )
+
+    def write(self, vals):
+        if "resolution" in vals:
+            if not self._is_workflow_call():
+                self._check_recording_on_site(_("The work done"))
+            vals = {**vals, "resolution": self._clean_resolution(vals["resolution"])}
+        return super().write(vals)
+
+    # ------------------------------------------------------------------
+    # Lifecycle rules
+    # ------------------------------------------------------------------
+
+    def _get_workflow_fields(self):
+        complete = _("Complete")
+        return {
+            **super()._get_workflow_fields(),
+            "completion_signature": complete,
+            "completion_signed_by": complete,
+            "completion_signed_on": complete,
+            "completion_no_signature_reason": complete,
+        }
+
+    def _get_lock_exempt_fields(self):
+        # The lines and the photos keep their own rules (what may be recorded
+        # while on site); the work done is checked in write().
+        return super()._get_lock_exempt_fields() | {
+            "line_ids",
+            "photo_ids",
+            "resolution",
+        }
+
+    # ------------------------------------------------------------------
+    # Dispatch: the crew is booked like the lead technician
+    # ------------------------------------------------------------------
+
+    @api.depends("user_ids")
+    def _compute_has_schedule_conflict(self):
+        return super()._compute_has_schedule_conflict()
+
+    def _get_booking_fields(self):
+        return super()._get_booking_fields() | {"user_ids"}
+
+    def _get_assigned_users(self):
+        # sudo: the crew counts whoever checks the bookings
+        return super()._get_assigned_users() | self.sudo().user_ids.sudo(False)
+
+    @api.model
+    def _get_assigned_users_domain(self, users):
+        return expression.OR(
+            [
+                super()._get_assigned_users_domain(users),
+                [("user_ids", "in", users.ids)],
+            ]
+        )
+
+    def _get_assignment_sql(self):
+        return SQL(
+            "%s UNION ALL SELECT order_id, user_id FROM work_order_crew_rel",
+            super()._get_assignment_sql(),
+        )
+
+    def _get_on_site_states(self):
+        """States in which what was carried out is recorded beside what was
+        agreed: In Progress, and On Hold when it was put on hold In Progress."""
+        return ("in_progress", "on_hold")
+
+    def _is_recording_on_site(self):
+        self.ensure_one()
+        if self.state not in self._get_on_site_states():
+            return False
+        return self.state != "on_hold" or self.previous_state == "in_progress"
+
+    def _is_closed_for_photos(self):
+        """Whether the work is over: technicians no longer add or remove photos."""
+        self.ensure_one()
+        return self.state in ("completed", "invoiced", "cancelled", "rejected")
+
+    def _check_recording_on_site(self, what):
+        """Refuse unless every work order is under way; ``what`` names what the
+        user tried to record."""
+        for order in self:
+            if not order._is_recording_on_site():
+                raise UserError(
+                    _(
+                        "%(what)s is recorded while the work is under way (In "
+                        "Progress, or On Hold from In Progress); %(order)s is "
+                        "%(state)s.",
+                        what=what,
+                        order=order.name,
+                        state=order._state_label(),
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # Buttons
+    # ------------------------------------------------------------------
+
+    def action_complete(self):
+        if self.env.context.get(COMPLETE_DIALOG_KEY):
+            self._check_transition("action_complete")
+            return self._get_wizard_action("work.order.complete", _("Complete"))
+        return super().action_complete()
+
+    def action_add_photo(self):
+        """Open the camera dialog that adds a photo to this work order."""
+        self.ensure_one()
+        self.env["work.order.photo"]._check_can_add(self)
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Add a Photo"),
+            "res_model": "work.order.photo",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_order_id": self.id},
+        }
+
+    def action_view_photos(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Photos"),
+            "res_model": "work.order.photo",
+            "view_mode": "kanban,list,form",
+            "domain": [("order_id", "=", self.id)],
+            "context": {"default_order_id": self.id},
+        }
+
+    def action_open_map(self):
+        self.ensure_one()
+        if not self.service_map_url:
+            raise UserError(
+                _("%(order)s has no service address to show.", order=self.name)
+            )
+        return {"type": "ir.actions.act_url", "url": self.service_map_url}
+
+    @api.model
+    def action_open_home(self):
+        """Where Work Orders opens: My Day for technicians, the full list for
+        managers and dispatchers."""
+        xmlid = (
+            "work_order.work_order_action"
+            if self.env.user.has_group("work_order.group_work_order_manager")
+            else "work_order.action_work_order_my_day"
+        )
+        return self.env["ir.actions.actions"]._for_xml_id(xmlid)
+
+    # ------------------------------------------------------------------
+    # Completion
+    # ------------------------------------------------------------------
+
+    def _complete_on_site(
+        self,
+        resolution=None,
+        quantities=None,
+        signature=None,
+        signed_by=None,
+        no_signature_reason=None,
+    ):
+        """Complete the work order from the Complete dialog.
+
+        ``quantities`` maps line ids of this work order to what was carried
+        out; ``signature`` (a PNG or JPEG image, base64) and ``signed_by`` are
+        the customer's sign-off, ``no_signature_reason`` says why nobody signed.
+        Everything is checked before anything is written: a refusal changes
+        nothing.
+        """
+        self.ensure_one()
+        self._check_transition("action_complete")
+        signoff_vals = self._prepare_signoff_vals(
+            signature, signed_by, no_signature_reason
+        )
+        done_by_line = self._check_done_quantities(quantities or {})
+        resolution = self._clean_resolution(resolution)
+        for line, qty in done_by_line.items():
+            line.write({"qty_done": qty})
+        vals = dict(signoff_vals)
+        if resolution is not None:
+            vals["resolution"] = resolution
+        self._workflow_write(vals)
+        self._action_complete()
+
+    @api.model
+    def _clean_resolution(self, resolution):
+        if resolution in (None, False):
+            return resolution
+        if not isinstance(resolution, str):
+            raise UserError(_("The work done must be text."))
+        resolution = resolution.strip()
+        if len(resolution) > RESOLUTION_MAX_LENGTH:
+            raise UserError(
+                _(
+                    "The work done is too long: %(max)s characters at most.",
+                    max=RESOLUTION_MAX_LENGTH,
+                )
+            )
+        return resolution or False
+
+    def _check_done_quantities(self, quantities):
+        """{line: quantity} from ``quantities`` ({line id: number}), refused
+        unless each line is a priced line of this work order and each
+        quantity a number, not negative."""
+        self.ensure_one()
+        if not isinstance(quantities, dict):
+            raise UserError(_("The quantities carried out are not readable."))
+        lines = self.line_ids.filtered(lambda line: not line.display_type)
+        by_id = {line.id: line for line in lines}
+        result = {}
+        for line_id, qty in quantities.items():
+            line = by_id.get(line_id)
+            if line is None:
+                raise UserError(
+                    _(
+                        "A quantity carried out refers to a line that is not on "
+                        "%(order)s. Reload the work order and try again.",
+                        order=self.name,
+                    )
+                )
+            if isinstance(qty, bool) or not isinstance(qty, int | float):
+                raise UserError(
+                    _(
+                        "Enter a number as the quantity carried out of “%(line)s”.",
+                        line=line.name,
+                    )
+                )
+            if float_compare(qty, 0.0, precision_rounding=line._uom_rounding()) < 0:
+                raise UserError(
+                    _(
+                        "The quantity carried out of “%(line)s” cannot be negative: "
+                        "enter 0 if nothing was used.",
+                        line=line.name,
+                    )
+                )
+            result[line] = qty
+        return result
+
+    def _prepare_signoff_vals(self, signature, signed_by, no_signature_reason):
+        """The sign-off fields to write, after checking them."""
+        self.ensure_one()
+        if signature:
+            if not isinstance(signed_by, str) or not signed_by.strip():
+                raise UserError(
+                    _("Enter the name of the person who signed off the work.")
+                )
+            signed_by = signed_by.strip()
+            if len(signed_by) > SIGNOFF_NAME_MAX_LENGTH:
+                raise UserError(
+                    _(
+                        "The name is too long: %(max)s characters at most.",
+                        max=SIGNOFF_NAME_MAX_LENGTH,
+                    )
+                )
+            if isinstance(signature, bytes):
+                signature = signature.decode("ascii", errors="replace")
+            signature = self._check_portal_signature(signature)
+            return {
+                "completion_signature": signature,
+                "completion_signed_by": signed_by,
+                "completion_signed_on": fields.Datetime.now(),
+                "completion_no_signature_reason": False,
+            }
+        if self.company_id.work_order_require_signoff:
+            raise UserError(
+                _(
+                    "%(company)s requires the customer's sign-off: have the customer "
+                    "sign on the screen and enter their name.",
+                    company=self.company_id.name,
+                )
+            )
+        if no_signature_reason not in (None, False) and not isinstance(
+            no_signature_reason, str
+        ):
+            raise UserError(_("The reason must be text."))
+        reason = (no_signature_reason or "").strip()
+        if len(reason) > NO_SIGNATURE_REASON_MAX_LENGTH:
+            raise UserError(
+                _(
+                    "The reason is too long: %(max)s characters at most.",
+                    max=NO_SIGNATURE_REASON_MAX_LENGTH,
+                )
+            )
+        return {
+            "completion_signature": False,
+            "completion_signed_by": False,
+            "completion_signed_on": False,
+            "completion_no_signature_reason": reason or False,
+        }
+
+    def _action_complete(self):
+        for order in self:
+            if order.company_id.work_order_require_signoff and not (
+                order.completion_signature
+            ):
+                raise UserError(
+                    _(
+                        "%(order)s needs the customer's sign-off before it can be "
+                        "completed: click Complete on the work order and have the "
+                        "customer sign on the screen.",
+                        order=order.name,
+                    )
+                )
+        self._record_default_done_quantities()
+        result = super()._action_complete()
+        self._send_service_report()
+        return result
+
+    def _record_default_done_quantities(self):
+        """What was carried out, for the lines where nothing was recorded."""
+        for line in self.line_ids:
+            if line.display_type or line.qty_done_recorded:
+                continue
+            line.write({"qty_done": line._get_default_qty_done()})
+
+    def _validate_stock_pickings(self):
+        self._return_unused_stock()
+        return super()._validate_stock_pickings()
+
+    def _return_unused_stock(self):
+        """Parts picked for the job and not used go back to stock.
+
+        In a 2- or 3-step delivery the picked parts wait in an intermediate
+        location (output, packing zone) for the next step. What goes beyond
+        the quantity carried out is taken off that step and moved back to the
+        warehouse's stock by an internal transfer of the work order. (Open
+        moves of the first step are brought down to what was carried out by
+        the procurement itself; parts already delivered stay delivered.)
+        """
+        for order in self:
+            # sudo: technicians complete their job without stock rights; only
+            # the transfers of this work order's procurement group are touched
+            order_sudo = order.sudo()
+            moves = order_sudo.procurement_group_id.stock_move_ids.filtered(
+                lambda m: m.work_order_line_id
+                and m.state != "cancel"
+                and not m.scrapped
+                and not m.origin_returned_move_id
+            )
+            later = (moves - moves._filter_work_order_procured()).filtered(
+                lambda m: m.state != "done"
+            )
+            unused = []
+            for line in later.work_order_line_id:
+                unused += line._take_unused_off_moves(
+                    later.filtered(lambda m, ln=line: m.work_order_line_id == ln),
+                    moves.filtered(
+                        lambda m, ln=line: m.work_order_line_id == ln
+                        and m.state == "done"
+                        and m.location_dest_id.usage == "customer"
+                    ),
+                )
+            if unused:
+                order_sudo._move_back_to_stock(unused)
+
+    def _move_back_to_stock(self, unused):
+        """Move ``unused`` ([(product, quantity in its unit, location)]) back to
+        the warehouse's stock, by validated internal transfers of the work
+        order, and say so in the chatter."""
+        self.ensure_one()
+        warehouse = self.warehouse_id
+        stock_location = warehouse.lot_stock_id
+        by_location = {}
+        for product, qty, location in unused:
+            by_location.setdefault(location, []).append((product, qty))
+        transfers = self.env["stock.picking"]
+        for location, items in by_location.items():
+            transfer = self.env["stock.picking"].create(
+                {
+                    "picking_type_id": warehouse.int_type_id.id,
+                    "location_id": location.id,
+                    "location_dest_id": stock_location.id,
+                    "origin": self.name,
+                    "group_id": self.procurement_group_id.id,
+                    "company_id": self.company_id.id,
+                    "move_ids": [
+                        Command.create(
+                            {
+                                "name": product.display_name,
+                                "product_id": product.id,
+                                "product_uom_qty": qty,
+                                "product_uom": product.uom_id.id,
+                                "location_id": location.id,
+                                "location_dest_id": stock_location.id,
+                                "group_id": self.procurement_group_id.id,
+                                "company_id": self.company_id.id,
+                            }
+                        )
+                        for product, qty in items
+                    ],
+                }
+            )
+            transfer.action_confirm()
+            transfer.action_assign()
+            transfer.move_ids.picked = True
+            transfer.with_context(
+                skip_backorder=True, cancel_backorder=True, skip_sms=True
+            ).button_validate()
+            if transfer.state != "done":
+                raise UserError(
+                    _(
+                        "The parts of %(order)s not used could not be moved back to "
+                        "stock (%(transfer)s). Open it in Inventory, finish it, then "
+                        "complete the work order.",
+                        order=self.name,
+                        transfer=transfer.name,
+                    )
+                )
+            transfers |= transfer
+        self.message_post(
+            body=_(
+                "Parts picked and not used went back to stock: %(parts)s "
+                "(%(transfers)s).",
+                parts=", ".join(
+                    _(
+                        "%(product)s (%(qty)s %(uom)s)",
+                        product=product.display_name,
+                        qty=self.env["work.order.line"]._format_qty(qty),
+                        uom=product.uom_id.name,
+                    )
+                    for product, qty, _location in unused
+                ),
+                transfers=", ".join(transfers.mapped("name")),
+            )
+        )
+
+    def _send_service_report(self):
+        """E-mail the service report to the customer (queued, in their
+        language); without an e-mail address, say so in the chatter."""
+        template = self.env.ref(COMPLETED_TEMPLATE_REF, raise_if_not_found=False)
+        if not template:
+            return
+        for order in self:
+            if not order.partner_id.email:
+                order.message_post(
+                    body=_(
+                        "The service report was not e-mailed: %(customer)s has no "
+                        "e-mail address. Add one to the customer, then print the "
+                        "service report or share the portal link.",
+                        customer=order.partner_id.display_name,
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+                continue
+            order.with_context(mail_notify_force_send=False).message_post_with_source(
+                template,
+                email_layout_xmlid="mail.mail_notification_layout",
+                subtype_xmlid="mail.mt_comment",
+            )
+
+    # ------------------------------------------------------------------
+    # Invoice: what was carried out, at the agreed prices
+    # ------------------------------------------------------------------
+
+    def _get_invoice_lines(self):
+        return (
+            super()
+            ._get_invoice_lines()
+            .filtered(lambda line: not line._is_left_off_invoice())
+        )
+
+    def _get_invoice_total(self):
+        self.ensure_one()
+        return self.amount_done_total
+
+    @api.depends("amount_done_total", "date_completed")
+    def _compute_amount_due(self):
+        # once the work is done, what remains is the final total less the
+        # online payments, until the invoice is posted
+        result = super()._compute_amount_due()
+        for order in self:
+            if order.date_completed and not order._get_posted_invoices():
+                due = order.amount_done_total - order.amount_paid
+                order.amount_due = max(order.currency_id.round(due), 0.0)
+        return result
+
+    # ------------------------------------------------------------------
+    # Service report, portal
+    # ------------------------------------------------------------------
+
+    def _has_service_report(self):
+        self.ensure_one()
+        return bool(self.date_completed) and self.state in ("completed", "invoiced")
+
+    def _get_service_report_filename(self):
+        self.ensure_one()
+        return (
+            re.sub(r"\W+", "_", _("Service Report - %(number)s", number=self.name))
+            + ".pdf"
+        )
+
+    def _get_customer_photos(self):
+        """The photos the customer sees: portal, service report, e-mails."""
+        self.ensure_one()
+        return self.photo_ids.filtered("show_to_customer").sorted(
+            lambda photo: (
+                {"before": 0, "after": 2}.get(photo.kind, 1),
+                photo.taken_on,
+                photo.id,
+            )
+        )
+
+    def _get_customer_photo(self, photo_id):
+        """The photo ``photo_id`` if it is one the customer sees, else nothing."""
+        self.ensure_one()
+        return self._get_customer_photos().filtered(lambda photo: photo.id == photo_id)
+
+    def _get_portal_photo_url(self, photo, size="thumb"):
+        """The portal's address of ``photo`` (one the customer sees), with the
+        work order's access token."""
+        self.ensure_one()
+        return self.get_portal_url(
+            suffix=f"/photos/{photo.id}", query_string="&" + urlencode({"size": size})
+        )
+
+    def _get_done_tax_totals(self):
+        """Odoo's tax totals of what was carried out (the agreed quantities
+        where nothing was recorded yet), at the agreed prices."""
+        self.ensure_one()
+        tax_model = self.env["account.tax"]
+        base_lines = [
+            line._prepare_base_line_for_taxes_computation(
+                quantity=line._get_done_quantity()
+            )
+            for line in self.line_ids
+            if not line.display_type
+        ]
+        tax_model._add_tax_details_in_base_lines(base_lines, self.company_id)
+        tax_model._round_base_lines_tax_details(base_lines, self.company_id)
+        return tax_model._get_tax_totals_summary(
+            base_lines=base_lines,
+            currency=self.currency_id or self.company_id.currency_id,
+            company=self.company_id,
+        )
+
+    def _get_report_lines(self):
+        """The lines of the customer documents, in order."""
+        self.ensure_one()
+        return self.line_ids.sorted(lambda line: (line.sequence, line.id))
