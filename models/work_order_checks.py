@@ -147,10 +147,9 @@ class WorkOrder(models.Model):
                 )
 
     def _get_crew(self):
-        """The users who work on site: the lead technician (extended with the
-        crew by the on-site concern)."""
+        """The users who work on site: the lead technician and the crew."""
         self.ensure_one()
-        return self.user_id
+        return self._get_assigned_users()
 
     def _check_on_site_user(self, what):
         """Refuse ``what`` (checks, time) unless the work order is on site and

@@ -307,6 +307,14 @@ class TestChecksOnSite(ChecksCommon):
         basket.with_user(self.manager).done = True
         self.assertEqual(basket.done_by, self.manager)
 
+    def test_crew_members_record_checks(self):
+        order = self._pool_order("scheduled", user_id=self.technician.id)
+        order.write({"user_ids": [Command.link(self.other_technician.id)]})
+        order.sudo().write({"state": "in_progress"})
+        basket = self._check(order, "Skimmer baskets emptied")
+        basket.with_user(self.other_technician).done = True
+        self.assertEqual(basket.done_by, self.other_technician)
+
     def test_required_check_kept_once_started(self):
         order = self._pool_order("in_progress")
         ph = self._check(order, "pH")
