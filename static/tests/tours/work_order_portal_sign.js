@@ -17,8 +17,8 @@ registry.category("web_tour.tours").add("work_order_portal_sign", {
             run: "click",
         },
         {
-            content: "The work order waits for a decision",
-            trigger: ".o_work_order_state[data-state='quoted']",
+            content: "The work order's own page waits for a decision",
+            trigger: ".o_work_order_portal .o_work_order_state[data-state='quoted']",
         },
         {
             content: "Open the signature dialog",
