@@ -86,6 +86,26 @@ class TestStockProcurement(WorkOrderCommon):
             lambda m: m.state not in ("done", "cancel")
         )
 
+    def _delivered(self, order):
+        """Quantity of the part handed to the customer by the work order."""
+        moves = order.sudo().picking_ids.move_ids.filtered(
+            lambda m: m.state == "done" and m.location_dest_id.usage == "customer"
+        )
+        return sum(moves.mapped("quantity"))
+
+    def _in_location(self, product, location):
+        product.invalidate_recordset(["qty_available"])
+        return product.with_context(location=location.id).qty_available
+
+    def _pick_done_in_inventory(self, order, warehouse):
+        """The pick validated in Inventory while the work order is editable;
+        returns the pick and the delivery Odoo adds for it."""
+        pick = self._pickings(order, warehouse.pick_type_id)
+        pick.button_validate()
+        self.assertEqual(pick.state, "done")
+        ship = self._pickings(order, warehouse.out_type_id)
+        return pick, ship
+
     # ------------------------------------------------------------------
     # 1-step
     # ------------------------------------------------------------------
@@ -335,6 +355,122 @@ class TestStockProcurement(WorkOrderCommon):
         self.assertEqual(len(pickings), 2)
         self.assertEqual(set(pickings.mapped("state")), {"done"})
         self.assertEqual(self._on_hand(self.part, self.two_step), 6.0)
+
+    # ------------------------------------------------------------------
+    # Line changed after a step was done in Inventory
+    # ------------------------------------------------------------------
+
+    def test_two_step_lowered_after_the_pick_ships_only_the_line(self):
+        order = self._order(self.two_step)
+        self._approve(order)
+        pick, ship = self._pick_done_in_inventory(order, self.two_step)
+        self.assertEqual(ship.move_ids.product_uom_qty, 3.0)
+        output = self.two_step.wh_output_stock_loc_id
+        order.line_ids[0].product_uom_qty = 1.0
+        # The delivery follows the line, reserved for what is left; nothing new
+        # is procured, nothing comes back from the customer.
+        self.assertEqual(order.picking_ids, pick | ship)
+        self.assertEqual(ship.move_ids.product_uom_qty, 1.0)
+        self.assertEqual(ship.move_ids.quantity, 1.0)
+        self.assertEqual(ship.state, "assigned")
+        # A later sync keeps it there.
+        order._sync_stock_pickings()
+        self.assertEqual(ship.move_ids.product_uom_qty, 1.0)
+        self._complete(order)
+        self.assertEqual(ship.state, "done")
+        self.assertEqual(set(order.picking_ids.mapped("state")), {"done"})
+        self.assertEqual(self._delivered(order), 1.0)
+        self.assertEqual(order.line_ids[0]._get_invoice_quantity(), 1.0)
+        # The 2 parts picked and no longer needed wait in the output.
+        self.assertEqual(self._in_location(self.part, output), 2.0)
+        self.assertEqual(self._on_hand(self.part, self.two_step), 9.0)
+
+    def test_two_step_raised_after_the_pick_procures_the_rest(self):
+        order = self._order(self.two_step)
+        self._approve(order)
+        pick, ship = self._pick_done_in_inventory(order, self.two_step)
+        order.line_ids[0].product_uom_qty = 5.0
+        # The extra goes through the rules: a new pick, the delivery unchanged.
+        new_pick = order.picking_ids - pick - ship
+        self.assertEqual(new_pick.picking_type_id, self.two_step.pick_type_id)
+        self.assertEqual(new_pick.move_ids.product_uom_qty, 2.0)
+        self.assertEqual(new_pick.move_ids.quantity, 2.0)
+        self.assertEqual(ship.move_ids.product_uom_qty, 3.0)
+        self._complete(order)
+        self.assertEqual(set(order.picking_ids.mapped("state")), {"done"})
+        self.assertEqual(self._delivered(order), 5.0)
+        self.assertEqual(
+            self._in_location(self.part, self.two_step.wh_output_stock_loc_id), 0.0
+        )
+        self.assertEqual(self._on_hand(self.part, self.two_step), 5.0)
+
+    def test_two_step_lowered_then_raised_after_the_pick_uses_the_picked_parts(self):
+        order = self._order(self.two_step)
+        self._approve(order)
+        pick, ship = self._pick_done_in_inventory(order, self.two_step)
+        line = order.line_ids[0]
+        line.product_uom_qty = 1.0
+        self.assertEqual(ship.move_ids.product_uom_qty, 1.0)
+        # Raised again: the parts already in the output go first...
+        line.product_uom_qty = 2.0
+        self.assertEqual(order.picking_ids, pick | ship)
+        self.assertEqual(ship.move_ids.product_uom_qty, 2.0)
+        self.assertEqual(ship.move_ids.quantity, 2.0)
+        # ...and only what they do not cover is picked again.
+        line.product_uom_qty = 4.0
+        self.assertEqual(ship.move_ids.product_uom_qty, 3.0)
+        self.assertEqual(ship.move_ids.quantity, 3.0)
+        new_pick = order.picking_ids - pick - ship
+        self.assertEqual(new_pick.move_ids.product_uom_qty, 1.0)
+        self._complete(order)
+        self.assertEqual(self._delivered(order), 4.0)
+        self.assertEqual(
+            self._in_location(self.part, self.two_step.wh_output_stock_loc_id), 0.0
+        )
+        self.assertEqual(self._on_hand(self.part, self.two_step), 6.0)
+
+    def test_two_step_line_removed_after_the_pick_ships_nothing(self):
+        order = self._order(self.two_step)
+        self._approve(order)
+        pick, ship = self._pick_done_in_inventory(order, self.two_step)
+        order.line_ids[0].unlink()
+        self.assertEqual(ship.state, "cancel")
+        self.assertEqual(order.picking_ids, pick | ship)
+        self._complete(order)
+        self.assertEqual(self._delivered(order), 0.0)
+        self.assertEqual(
+            self._in_location(self.part, self.two_step.wh_output_stock_loc_id), 3.0
+        )
+        self.assertEqual(self._on_hand(self.part, self.two_step), 10.0)
+
+    def test_three_step_lowered_after_pick_then_after_pack(self):
+        order = self._order(self.three_step)
+        self._approve(order)
+        self._pick_done_in_inventory(order, self.three_step)
+        pack = self._pickings(order, self.three_step.pack_type_id)
+        self.assertEqual(pack.move_ids.product_uom_qty, 3.0)
+        line = order.line_ids[0]
+        # Picked: the pack follows the line.
+        line.product_uom_qty = 2.0
+        self.assertEqual(pack.move_ids.product_uom_qty, 2.0)
+        self.assertEqual(pack.move_ids.quantity, 2.0)
+        pack.button_validate()
+        ship = self._pickings(order, self.three_step.out_type_id)
+        self.assertEqual(ship.move_ids.product_uom_qty, 2.0)
+        # Packed: the delivery follows the line.
+        line.product_uom_qty = 1.0
+        self.assertEqual(ship.move_ids.product_uom_qty, 1.0)
+        self.assertEqual(ship.move_ids.quantity, 1.0)
+        self._complete(order)
+        self.assertEqual(set(order.picking_ids.mapped("state")), {"done"})
+        self.assertEqual(self._delivered(order), 1.0)
+        self.assertEqual(
+            self._in_location(self.part, self.three_step.wh_pack_stock_loc_id), 1.0
+        )
+        self.assertEqual(
+            self._in_location(self.part, self.three_step.wh_output_stock_loc_id), 1.0
+        )
+        self.assertEqual(self._on_hand(self.part, self.three_step), 9.0)
 
     # ------------------------------------------------------------------
     # sale_stock
