@@ -266,7 +266,8 @@ class WorkOrderLine(models.Model):
     def _get_default_qty_done(self):
         """The quantity Complete records when nothing was: the agreed one; for
         a part the work order takes from stock, what was reserved and picked
-        for it (a part never delivered defaults to nothing)."""
+        for it on its way to the customer (a pick done in Inventory counts
+        through its delivery; a part never delivered defaults to nothing)."""
         self.ensure_one()
         if (
             self.display_type
@@ -279,7 +280,7 @@ class WorkOrderLine(models.Model):
             move.product_uom._compute_quantity(
                 move.quantity, self.product_uom_id, round=False
             )
-            for move in self.sudo()._get_procured_moves()
+            for move in self.sudo()._get_moves_to_customer()
         )
 
     def _get_stock_quantity(self):

@@ -239,11 +239,13 @@ class WorkOrder(models.Model):
         rules for what its moves do not cover yet. The warehouse's delivery
         route decides the chain: 1-step delivers from stock, 2- and 3-step
         pick (and pack) first; Odoo adds the later steps once a step is done.
-        A line lowered takes the difference off its open moves; a line removed,
-        a product changed or a warehouse changed cancels the line's old moves
-        (and the steps after them) before the new ones are procured. The open
-        transfers follow the service address and the scheduled date, and
-        everything still open is reserved again.
+        A line lowered takes the difference off its open moves, whatever their
+        step (once the pick is done, off the delivery), so that what reaches
+        the customer never exceeds the line; a line removed, a product changed
+        or a warehouse changed cancels the line's old moves (and the steps
+        after them) before the new ones are procured. The open transfers
+        follow the service address and the scheduled date, and everything
+        still open is reserved again.
         """
         for order in self:
             # sudo: see the comment above this section.
