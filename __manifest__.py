@@ -57,6 +57,7 @@
         "demo/work_order_dispatch_demo.xml",
         "demo/work_order_payment_demo.xml",
         "demo/work_order_onsite_demo.xml",
+        "demo/work_order_recurrence_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -19,6 +19,8 @@ from . import work_order_template_check
 from . import work_order_check
 from . import work_order_time
 from . import work_order_recurrence
+from . import work_order_recurrence_rule
+from . import work_order_recurrence_visits
 from . import account_move
 from . import ir_attachment
 from . import res_company

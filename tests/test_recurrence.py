@@ -845,7 +845,7 @@ class TestRecurrenceCron(RecurrenceCommon):
         progress = self._progress()
         with (
             patch.object(model, "_prepare_visit_vals", failing),
-            mute_logger("odoo.addons.work_order.models.work_order_recurrence"),
+            mute_logger("odoo.addons.work_order.models.work_order_recurrence_visits"),
         ):
             self.env["work.order.recurrence"].with_context(
                 ir_cron_progress_id=progress.id
