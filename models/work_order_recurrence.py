@@ -376,7 +376,6 @@ class WorkOrderRecurrence(models.Model):
             )
 
     def _compute_access_url(self):
-        super()._compute_access_url()
         for agreement in self:
             agreement.access_url = f"/my/work-orders/agreements/{agreement.id}"
 

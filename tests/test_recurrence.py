@@ -5,7 +5,7 @@ import pytz
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
-from odoo import Command, fields
+from odoo import Command, _, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged, warmup
 from odoo.tools import mute_logger
@@ -839,7 +839,7 @@ class TestRecurrenceCron(RecurrenceCommon):
 
         def failing(agreement, *args):
             if agreement == bad:
-                raise UserError("The template is broken.")
+                raise UserError(_("The template is broken."))
             return prepare(agreement, *args)
 
         progress = self._progress()
