@@ -113,25 +113,53 @@ class WorkOrderRecurrence(models.Model):
         tracking=True,
     )
     mon = fields.Boolean(
-        string="Monday", compute="_compute_weekdays", store=True, readonly=False
+        string="Monday",
+        compute="_compute_weekdays",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
     tue = fields.Boolean(
-        string="Tuesday", compute="_compute_weekdays", store=True, readonly=False
+        string="Tuesday",
+        compute="_compute_weekdays",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
     wed = fields.Boolean(
-        string="Wednesday", compute="_compute_weekdays", store=True, readonly=False
+        string="Wednesday",
+        compute="_compute_weekdays",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
     thu = fields.Boolean(
-        string="Thursday", compute="_compute_weekdays", store=True, readonly=False
+        string="Thursday",
+        compute="_compute_weekdays",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
     fri = fields.Boolean(
-        string="Friday", compute="_compute_weekdays", store=True, readonly=False
+        string="Friday",
+        compute="_compute_weekdays",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
     sat = fields.Boolean(
-        string="Saturday", compute="_compute_weekdays", store=True, readonly=False
+        string="Saturday",
+        compute="_compute_weekdays",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
     sun = fields.Boolean(
-        string="Sunday", compute="_compute_weekdays", store=True, readonly=False
+        string="Sunday",
+        compute="_compute_weekdays",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
     month_day = fields.Integer(
         string="Day of Month",

@@ -146,10 +146,17 @@ class WorkOrderRecurrence(models.Model):
                 tz=self._get_tz(),
             )
         )
+        summary = " ".join(parts)
         if self.repeat_type == "until" and self.repeat_until:
-            parts.append(
-                _("until %(date)s", date=format_date(self.env, self.repeat_until))
+            summary = _(
+                "%(schedule)s, until %(date)s",
+                schedule=summary,
+                date=format_date(self.env, self.repeat_until),
             )
         elif self.repeat_type == "count":
-            parts.append(_("%(count)s visits", count=self.repeat_count))
-        return " ".join(parts)
+            summary = _(
+                "%(schedule)s, %(count)s visits",
+                schedule=summary,
+                count=self.repeat_count,
+            )
+        return summary

@@ -258,6 +258,19 @@ class WorkOrderRecurrence(models.Model):
             )
         )
 
+    def _prepare_visit_template_vals(self):
+        """What an upcoming visit takes from the agreement's new template: its
+        lines (other modules add what else a template carries)."""
+        self.ensure_one()
+        return {
+            "template_id": self.template_id.id,
+            "line_ids": [Command.clear()]
+            + [
+                Command.create(line)
+                for line in self.template_id._prepare_order_line_vals_list()
+            ],
+        }
+
     def _update_visit(self, visit, expected_datetime):
         """Make the upcoming ``visit`` follow the agreement."""
         self.ensure_one()
@@ -275,11 +288,7 @@ class WorkOrderRecurrence(models.Model):
         if visit.service_address_id != self.service_address_id:
             vals["service_address_id"] = self.service_address_id.id
         if new_template:
-            vals["template_id"] = self.template_id.id
-            vals["line_ids"] = [Command.clear()] + [
-                Command.create(line)
-                for line in self.template_id._prepare_order_line_vals_list()
-            ]
+            vals.update(self._prepare_visit_template_vals())
         if not self.user_id and (visit.user_id or visit.scheduled_date != target):
             vals.update(user_id=False, scheduled_date=target)
         if vals:

@@ -1,16 +1,16 @@
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
 import pytz
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
-from odoo import Command, _, fields
+from odoo import SUPERUSER_ID, Command, _, api, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, new_test_user, tagged, warmup
+from odoo.tests import Form, HttpCase, new_test_user, tagged, warmup
 from odoo.tools import mute_logger
 
-from .common import WorkOrderCommon
+from .common import ConcurrentWorkOrderCase, WorkOrderCommon
 
 CRON_XMLID = "work_order.ir_cron_work_order_recurrence"
 # Query budget of the visit generation: a fixed part per batch, then per
@@ -613,6 +613,27 @@ class TestRecurrenceLifecycle(RecurrenceCommon):
                 self.assertEqual(
                     self.env["work.order.recurrence"].search_count([]), count
                 )
+
+    def test_form_fills_the_rule_from_the_start_date(self):
+        model = self.env["work.order.recurrence"].with_user(self.manager)
+        form = Form(model.with_context(default_start_date="2026-03-04"))
+        # weekly on the start's weekday (a Wednesday) until days are chosen
+        self.assertTrue(form.wed)
+        self.assertFalse(form.mon or form.thu)
+        form.partner_id = self.customer
+        form.template_id = self.pool_template
+        form.service_address_id = self.service_address
+        form.start_date = date(2026, 3, 5)
+        form.repeat_unit = "month"
+        self.assertEqual(form.month_day, 5)
+        form.repeat_type = "count"
+        form.repeat_count = 6
+        agreement = form.save()
+        self.assertEqual(agreement.title, "Pool visit")
+        self.assertEqual(agreement.state, "draft")
+        self.assertEqual(
+            agreement.schedule_summary, "Every month on day 5 at 09:00 (UTC), 6 visits"
+        )
 
     def test_reference_and_defaults(self):
         agreement = self._agreement(start_date="2026-03-02")
@@ -1227,3 +1248,79 @@ class TestRecurrencePortal(RecurrenceCommon, HttpCase):
             "/my/counters", {"counters": ["work_order_recurrence_count"]}
         )
         self.assertEqual(counters["work_order_recurrence_count"], 1)
+
+
+@tagged("post_install", "-at_install")
+class TestRecurrenceInvoicingConcurrency(ConcurrentWorkOrderCase):
+    """Invoicing an agreement's visits from several transactions at once bills
+    each visit exactly once."""
+
+    def _commit_agreement_with_completed_visits(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            customer = env["res.partner"].create(
+                {"name": "WO Concurrency Agreement Customer", "tz": "UTC"}
+            )
+            product = env["product.product"].create(
+                {"name": "WO Concurrency Visit", "type": "service", "list_price": 60}
+            )
+            template = env["work.order.template"].create(
+                {
+                    "name": "WO Concurrency Template",
+                    "line_ids": [Command.create({"product_id": product.id})],
+                }
+            )
+            agreement = env["work.order.recurrence"].create(
+                {
+                    "partner_id": customer.id,
+                    "template_id": template.id,
+                    "start_date": fields.Date.today() + timedelta(days=1),
+                    "repeat_unit": "day",
+                    "horizon_days": 2,
+                    "invoice_policy": "month",
+                }
+            )
+            agreement.action_start()
+            visits = agreement.order_ids
+            visits.write(
+                {"state": "completed", "date_completed": fields.Datetime.now()}
+            )
+            ids = (customer.id, product.id, template.id, agreement.id)
+        self.addCleanup(self._delete_agreement, *ids)
+        return agreement.id, visits.ids
+
+    def _delete_agreement(self, customer_id, product_id, template_id, agreement_id):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            agreement = env["work.order.recurrence"].browse(agreement_id)
+            visits = agreement.order_ids
+            invoices = visits.period_invoice_id | visits.invoice_ids
+            invoices.unlink()
+            visits.write({"state": "draft"})
+            visits.unlink()
+            agreement.write({"state": "draft"})
+            agreement.unlink()
+            env["work.order.template"].browse(template_id).unlink()
+            env["product.product"].browse(product_id).product_tmpl_id.unlink()
+            env["res.partner"].browse(customer_id).unlink()
+
+    def test_concurrent_invoicing_bills_each_visit_once(self):
+        agreement_id, visit_ids = self._commit_agreement_with_completed_visits()
+        self.assertEqual(len(visit_ids), 2)
+
+        def invoice(env):
+            env["work.order.recurrence"].browse(agreement_id).action_invoice_visits()
+
+        with mute_logger("odoo.sql_db", "odoo.service.model"):
+            outcomes = self._run_concurrently(5, invoice)
+        self.assertEqual(outcomes.count("done"), 1, outcomes)
+        self.assertEqual(len(outcomes), 5)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            visits = env["work.order"].browse(visit_ids)
+            invoices = env["account.move"].search(
+                [("period_work_order_ids", "in", visit_ids)]
+            )
+            self.assertEqual(len(invoices), 1)
+            self.assertEqual(visits.period_invoice_id, invoices)
+            self.assertEqual(set(visits.mapped("state")), {"invoiced"})
