@@ -907,6 +907,9 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
         website=True,
     )
     def portal_work_order_recurrence_page(self, recurrence_id, access_token=None, **kw):
+        bad_input = self._check_work_order_inputs(access_token=access_token)
+        if bad_input:
+            return self._work_order_bad_request(bad_input)
         agreement_sudo = self._get_work_order_recurrence_sudo(
             recurrence_id, access_token
         )
@@ -925,4 +928,6 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
             "my_work_order_recurrences_history",
             False,
         )
-        return request.render("work_order.portal_work_order_recurrence_page", values)
+        return self._work_order_private(
+            request.render("work_order.portal_work_order_recurrence_page", values)
+        )

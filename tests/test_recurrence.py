@@ -1193,6 +1193,15 @@ class TestRecurrencePortal(RecurrenceCommon, HttpCase):
             with self.subTest(query=query):
                 res = self.url_open(self._url(query=query), allow_redirects=False)
                 self.assertEqual(res.status_code, status)
+        # control characters are refused outright
+        res = self.url_open(
+            self._url(query=f"?access_token={self.token}%00"), allow_redirects=False
+        )
+        self.assertEqual(res.status_code, 400)
+        # the page reached with the link stays out of caches and Referer headers
+        res = self.url_open(self._url(query=f"?access_token={self.token}"))
+        self.assertEqual(res.headers["Cache-Control"], "no-store")
+        self.assertEqual(res.headers["Referrer-Policy"], "no-referrer")
         self.authenticate("wo_recurrence_other", "wo_recurrence_other")
         res = self.url_open(self._url(), allow_redirects=False)
         self.assertEqual(res.status_code, 303)
