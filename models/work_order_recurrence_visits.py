@@ -78,8 +78,8 @@ class WorkOrderRecurrence(models.Model):
         """[(agreement, date, datetime)] of the visits to create now, and the
         {agreement: values} that move each agreement's generation forward.
 
-        Only the window from the last generated date (or today) to today plus
-        the look-ahead is considered: past work orders are never scanned. The
+        Only the window from the last generated date (or yesterday) to today
+        plus the look-ahead is considered: past work orders are never scanned. The
         slots that already hold a visit (in any state, cancelled included) are
         skipped, so running it twice creates nothing twice.
         """
@@ -87,7 +87,9 @@ class WorkOrderRecurrence(models.Model):
         now = fields.Datetime.now()
         windows = {}
         for agreement in self:
-            date_from = max(today, agreement.start_date)
+            # from yesterday: west of UTC, the local day is still yesterday's
+            # date (visits whose time is past are skipped below)
+            date_from = max(today - timedelta(days=1), agreement.start_date)
             if agreement.generated_until:
                 date_from = max(
                     date_from, agreement.generated_until + timedelta(days=1)
