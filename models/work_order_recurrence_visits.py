@@ -162,10 +162,14 @@ class WorkOrderRecurrence(models.Model):
         approved by the agreement (approved amount = the visit's total), then
         scheduled when the agreement names a technician.
         """
-        WorkOrder = self.env["work.order"].with_context(
-            mail_create_nolog=True,
-            mail_create_nosubscribe=True,
-            mail_auto_subscribe_no_notify=True,
+        WorkOrder = (
+            self.env["work.order"]
+            .with_context(
+                mail_create_nolog=True,
+                mail_create_nosubscribe=True,
+                mail_auto_subscribe_no_notify=True,
+            )
+            ._as_agreed_visits()
         )
         visits = WorkOrder.browse()
         by_company = defaultdict(list)
@@ -216,7 +220,7 @@ class WorkOrderRecurrence(models.Model):
         counted = self.filtered(
             lambda a: a.repeat_type == "count"
         )._count_series_visits(before=today)
-        future = self._get_future_visits()
+        future = self._get_future_visits()._as_agreed_visits()
         for agreement in self:
             visits = future.filtered(lambda v, a=agreement: v.recurrence_id == a)
             if visits:

@@ -6,6 +6,12 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import format_date
 
+# The service agreement plans its visits in an environment whose context holds
+# this object (no request can carry it): a time it plans is the time the
+# customer agreed to.
+AGREED_VISIT_KEY = "work_order_agreed_visit"
+_AGREED_VISIT_MARK = object()
+
 
 class WorkOrder(models.Model):
     """Visits of service agreements: the link to the agreement, its slot in the
@@ -87,6 +93,31 @@ class WorkOrder(models.Model):
             if order.sudo().period_invoice_id.filtered(lambda m: m.state != "cancel"):
                 raise UserError(_("%(order)s is already invoiced.", order=order.name))
         return super()._check_invoiceable()
+
+    def _as_agreed_visits(self):
+        """These visits in the environment the agreement plans them in."""
+        return self.with_context(**{AGREED_VISIT_KEY: _AGREED_VISIT_MARK})
+
+    def _on_visit_planned(self):
+        """A time the service agreement plans is the time the customer agreed
+        to: the visit is confirmed without asking again, and without the
+        appointment e-mail (the reminder before the visit still goes). A visit
+        moved alone is a new time: the customer is asked, as for any work order.
+        """
+        if self.env.context.get(AGREED_VISIT_KEY) is not _AGREED_VISIT_MARK:
+            return super()._on_visit_planned()
+        agreed = self.filtered("recurrence_id")
+        result = super(WorkOrder, self - agreed)._on_visit_planned()
+        if agreed:
+            agreed._workflow_write(
+                {
+                    "appointment_state": "confirmed",
+                    "appointment_message": False,
+                    "reminder_sent_on": False,
+                    "on_my_way_eta": False,
+                }
+            )
+        return result
 
     def _post_visit_note(self, body):
         for order in self:

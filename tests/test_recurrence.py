@@ -14,9 +14,10 @@ from .common import ConcurrentWorkOrderCase, WorkOrderCommon
 
 CRON_XMLID = "work_order.ir_cron_work_order_recurrence"
 # Query budget of the visit generation: a fixed part per batch, then per
-# agreement (one visit each: created, approved, scheduled, noted in the chatter).
-QUERIES_PER_BATCH = 50
-QUERIES_PER_AGREEMENT = 15
+# agreement (one visit each: created, approved, scheduled with the dispatch
+# checks of its technician's time, noted in the chatter).
+QUERIES_PER_BATCH = 60
+QUERIES_PER_AGREEMENT = 27
 
 
 class RecurrenceCommon(WorkOrderCommon):
@@ -412,6 +413,33 @@ class TestRecurrenceTimeZone(RecurrenceCommon):
 class TestRecurrenceLifecycle(RecurrenceCommon):
     """States of the agreement, and the visits it creates through the workflow."""
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.appointment_subtype = cls.env.ref(
+            "work_order.mt_work_order_appointment_sent"
+        )
+
+    @freeze_time("2026-03-02 06:00:00")
+    def test_a_visit_moved_alone_asks_the_customer_again(self):
+        agreement = self._agreement(
+            start_date="2026-03-02", repeat_unit="day", horizon_days=1
+        )
+        agreement.action_start()
+        visit = agreement.order_ids.sorted("recurrence_date")[-1]
+        self.assertEqual(visit.appointment_state, "confirmed")
+        visit.with_user(self.technician)._action_schedule(
+            datetime(2026, 3, 3, 14), self.technician
+        )
+        self.assertEqual(visit.appointment_state, "pending")
+        self.assertTrue(
+            visit.message_ids.filtered(
+                lambda m: m.subtype_id == self.appointment_subtype
+            )
+        )
+        # the series keeps the moved visit in its slot
+        self.assertEqual(visit.recurrence_date, date(2026, 3, 3))
+
     @freeze_time("2026-03-02 06:00:00")
     def test_visits_are_scheduled_and_approved_by_the_agreement(self):
         agreement = self._agreement(
@@ -435,6 +463,13 @@ class TestRecurrenceLifecycle(RecurrenceCommon):
             note = visit.message_ids.filtered(lambda m: agreement.name in m.body)
             self.assertEqual(len(note), 1)
             self.assertIn("no separate approval", note.body)
+            # the agreed time needs no confirmation: no appointment e-mail
+            self.assertEqual(visit.appointment_state, "confirmed")
+            self.assertFalse(
+                visit.message_ids.filtered(
+                    lambda m: m.subtype_id == self.appointment_subtype
+                )
+            )
         self.assertEqual(agreement.visit_count, 2)
         self.assertEqual(agreement.next_visit_date, datetime(2026, 3, 2, 9))
 
