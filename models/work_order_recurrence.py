@@ -368,11 +368,17 @@ class WorkOrderRecurrence(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # defaults count too: a context key (default_state) or a saved default
+        defaults = (
+            {}
+            if self._is_agreement_call()
+            else self.default_get(list(self._get_protected_fields()))
+        )
         for vals in vals_list:
             self._check_protected_fields(
                 {
                     fname: value
-                    for fname, value in vals.items()
+                    for fname, value in {**defaults, **vals}.items()
                     if value and (fname, value) != ("state", "draft")
                 }
             )

@@ -607,7 +607,19 @@ class TestRecurrenceLifecycle(RecurrenceCommon):
                     agreement.with_user(self.manager).write(vals)
         with self.assertRaisesRegex(UserError, "cannot be written directly"):
             self._agreement(start_date="2026-03-02", state="running")
+        # a default is no side door
+        with self.assertRaisesRegex(UserError, "cannot be written directly"):
+            self.env["work.order.recurrence"].with_user(self.manager).with_context(
+                default_state="running"
+            ).create(
+                {"partner_id": self.customer.id, "template_id": self.pool_template.id}
+            )
+        with self.assertRaisesRegex(UserError, "cannot be written directly"):
+            self.env["work.order"].with_user(self.manager).with_context(
+                default_recurrence_id=agreement.id
+            ).create({"partner_id": self.customer.id, "title": "Forged visit"})
         self.assertEqual(agreement.state, "draft")
+        self.assertFalse(agreement.order_ids)
 
     @freeze_time("2026-03-02 06:00:00")
     def test_the_customer_of_a_started_agreement_is_fixed(self):
