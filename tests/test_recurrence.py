@@ -802,6 +802,37 @@ class TestRecurrenceRegeneration(RecurrenceCommon):
             self.assertEqual(visit.scheduled_date.hour, 9)
 
     @freeze_time("2026-03-02 06:00:00")
+    def test_visits_carry_the_checks_of_the_template(self):
+        self.env["work.order.template.check"].create(
+            [
+                {
+                    "template_id": self.pool_template.id,
+                    "name": "pH",
+                    "check_type": "reading",
+                    "min_value": 7.2,
+                    "max_value": 7.6,
+                    "unit": "pH",
+                },
+                {
+                    "template_id": self.boiler_template.id,
+                    "name": "Flue gas test",
+                    "check_type": "checkbox",
+                },
+            ]
+        )
+        agreement = self._agreement(
+            start_date="2026-03-02", repeat_unit="day", horizon_days=1
+        )
+        agreement.action_start()
+        for visit in agreement.order_ids:
+            self.assertEqual(visit.check_ids.mapped("name"), ["pH"])
+        agreement.with_user(self.manager).write(
+            {"template_id": self.boiler_template.id}
+        )
+        for visit in agreement.order_ids:
+            self.assertEqual(visit.check_ids.mapped("name"), ["Flue gas test"])
+
+    @freeze_time("2026-03-02 06:00:00")
     def test_fewer_visits_cancel_the_extra_ones(self):
         agreement = self._agreement(
             start_date="2026-03-02",
