@@ -2,7 +2,7 @@
     "name": "Work Orders",
     "summary": "One record for a field-service job: quote, customer approval and "
     "e-signature, scheduling, work on site, parts from stock, invoice",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Services/Field Service",
     "website": "https://github.com/work-order-odoo/work_order",
     "author": "Work Orders for Odoo contributors",
@@ -22,6 +22,7 @@
         "security/ir.model.access.csv",
         "security/work_order_security.xml",
         "data/ir_sequence_data.xml",
+        "data/work_order_recurrence_data.xml",
         "report/work_order_reports.xml",
         "report/work_order_templates.xml",
         "report/work_order_service_report.xml",
@@ -42,6 +43,7 @@
         "views/work_order_template_views.xml",
         "views/work_order_check_views.xml",
         "views/work_order_time_views.xml",
+        "views/work_order_recurrence_views.xml",
         "views/account_move_views.xml",
         "views/sale_order_views.xml",
         "views/work_order_payment_views.xml",
@@ -55,6 +57,7 @@
         "demo/work_order_dispatch_demo.xml",
         "demo/work_order_payment_demo.xml",
         "demo/work_order_onsite_demo.xml",
+        "demo/work_order_recurrence_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

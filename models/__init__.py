@@ -9,6 +9,7 @@ from . import work_order_appointment
 from . import work_order_payment
 from . import work_order_checks
 from . import work_order_timesheet
+from . import work_order_recurring
 from . import work_order_line_mixin
 from . import work_order_line
 from . import work_order_line_stock
@@ -17,6 +18,9 @@ from . import work_order_template_line
 from . import work_order_template_check
 from . import work_order_check
 from . import work_order_time
+from . import work_order_recurrence
+from . import work_order_recurrence_rule
+from . import work_order_recurrence_visits
 from . import account_move
 from . import ir_attachment
 from . import res_company

@@ -7,6 +7,23 @@ class AccountMove(models.Model):
     work_order_id = fields.Many2one(
         "work.order", copy=False, index="btree_not_null", readonly=True
     )
+    period_work_order_ids = fields.One2many(
+        "work.order",
+        "period_invoice_id",
+        string="Visits",
+        readonly=True,
+        groups="work_order.group_work_order_user",
+        help="The visits of a service agreement this monthly invoice bills.",
+    )
+    period_work_order_count = fields.Integer(
+        compute="_compute_period_work_order_count",
+        groups="work_order.group_work_order_user",
+    )
+
+    @api.depends("period_work_order_ids")
+    def _compute_period_work_order_count(self):
+        for move in self:
+            move.period_work_order_count = len(move.period_work_order_ids)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -41,6 +58,16 @@ class AccountMove(models.Model):
         return self.env["work.order"]._get_form_action(
             "work.order", self.work_order_id, _("Work Order")
         )
+
+    def action_view_period_work_orders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "work_order.work_order_action_recurrence_visits"
+        )
+        action["domain"] = [("period_invoice_id", "=", self.id)]
+        action["context"] = {"create": False}
+        action["views"] = [(False, "list"), (False, "form")]
+        return action
 
     def _get_invoice_action(self):
         """The window action showing these customer invoices."""

@@ -17,3 +17,4 @@ from . import test_payment
 from . import test_checks
 from . import test_time
 from . import test_onsite
+from . import test_recurrence

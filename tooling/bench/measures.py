@@ -1,7 +1,9 @@
-"""Measures in this process: list search, Generate Invoice, stock availability."""
+"""Measures in this process: list search, Generate Invoice, stock availability,
+the service agreements' daily job."""
 
 import statistics
 import time
+from datetime import date, timedelta
 from unittest.mock import patch
 
 from lxml import etree
@@ -43,6 +45,7 @@ def measure_in_process(odoo, args, marker, results):
             cr.rollback()
             measure_invoicing(env, marker, results)
             measure_stock(env, marker, results)
+            measure_recurrence(env, marker, results)
         finally:
             cr.rollback()
 
@@ -277,3 +280,72 @@ def measure_stock(env, marker, results):
             found["so", stage, many][1],
             "ms",
         )
+
+
+# ----------------------------------------------------- service agreements ---
+def measure_recurrence(env, marker, results):
+    """The daily job over one running service agreement per customer (10,000 at
+    scale 1), each with one visit to create; everything is rolled back.
+
+    As the cron runner does, the job is called again while it reports work
+    remaining; between calls the caches are emptied, as a new transaction has
+    them. Sale orders have no counterpart: their column stays empty.
+    """
+    customers = marker["customers"]
+    say(f"service agreements: the daily job over {customers} agreements (rolled back)")
+    labour = env["product.product"].create(
+        {"name": "Bench Agreement Visit", "type": "service", "list_price": 50.0}
+    )
+    template = env["work.order.template"].create(
+        {"name": "Bench weekly visit", "line_ids": [(0, 0, {"product_id": labour.id})]}
+    )
+    tomorrow = date.today() + timedelta(days=1)
+    first = marker["base_partner"] + 1
+    agreements = env["work.order.recurrence"].create(
+        [
+            {
+                "partner_id": partner_id,
+                "template_id": template.id,
+                "start_date": tomorrow,
+                "repeat_unit": "week",
+                "horizon_days": 2,
+            }
+            for partner_id in range(first, first + customers)
+        ]
+    )
+    agreements._agreement_write(
+        {"state": "running", "next_generation_date": date.today()}
+    )
+    env.flush_all()
+    env.invalidate_all()
+
+    def run():
+        calls = 0
+        while env["work.order.recurrence"]._cron_generate_visits():
+            calls += 1
+            env.flush_all()
+            env.invalidate_all()
+        return calls
+
+    with patch("random.random", lambda: 1):
+        calls, queries, seconds = count_queries(env.cr, run)
+    visits = env["work.order"].search_count([("recurrence_id", "in", agreements.ids)])
+    env.cr.rollback()
+    env.invalidate_all()
+    if visits != customers:
+        results.notes.append(
+            f"Service agreements: {visits} visits created for {customers} "
+            "agreements (one each expected)."
+        )
+    results.add(
+        f"Service agreements, daily job over {customers} ({calls} batches): "
+        "queries per agreement",
+        queries / customers,
+        None,
+    )
+    results.add(
+        "Service agreements, daily job: time per agreement",
+        seconds * 1000 / customers,
+        None,
+        "ms",
+    )

@@ -1,0 +1,215 @@
+from collections import defaultdict
+
+import pytz
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.misc import format_date
+
+# The service agreement plans its visits in an environment whose context holds
+# this object (no request can carry it): a time it plans is the time the
+# customer agreed to.
+AGREED_VISIT_KEY = "work_order_agreed_visit"
+_AGREED_VISIT_MARK = object()
+
+
+class WorkOrder(models.Model):
+    """Visits of service agreements: the link to the agreement, its slot in the
+    series, and the monthly invoice of an agreement's completed visits."""
+
+    _inherit = "work.order"
+
+    recurrence_id = fields.Many2one(
+        "work.order.recurrence",
+        string="Service Agreement",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        check_company=True,
+        ondelete="restrict",
+        groups="base.group_user",
+    )
+    recurrence_date = fields.Date(
+        string="Agreement Date",
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
+        help="The visit's date in the agreement's series. Moving the visit keeps "
+        "it, so the series never creates that visit again.",
+    )
+    period_invoice_id = fields.Many2one(
+        "account.move",
+        string="Monthly Invoice",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        groups="base.group_user",
+        help="The invoice of the agreement's month that bills this visit with "
+        "the other visits completed in that month.",
+    )
+
+    _sql_constraints = [
+        (
+            "recurrence_date_unique",
+            "UNIQUE(recurrence_id, recurrence_date)",
+            "A service agreement has one visit per date.",
+        ),
+    ]
+
+    def _get_workflow_fields(self):
+        """The link to the agreement is written by the agreement only: it stands
+        for the customer's approval of the visit."""
+        workflow_fields = super()._get_workflow_fields()
+        agreement = _("the service agreement's buttons")
+        workflow_fields.update(
+            {
+                "recurrence_id": agreement,
+                "recurrence_date": agreement,
+                "period_invoice_id": _("Invoice Completed Visits"),
+            }
+        )
+        return workflow_fields
+
+    @api.depends("invoice_ids", "period_invoice_id")
+    def _compute_invoice_count(self):
+        result = super()._compute_invoice_count()
+        for order in self:
+            if order.period_invoice_id:
+                order.invoice_count += 1
+        return result
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        return (self.invoice_ids | self.period_invoice_id)._get_invoice_action()
+
+    def action_view_recurrence(self):
+        self.ensure_one()
+        return self._get_form_action(
+            "work.order.recurrence", self.recurrence_id, _("Service Agreement")
+        )
+
+    def _check_invoiceable(self):
+        for order in self:
+            if order.sudo().period_invoice_id.filtered(lambda m: m.state != "cancel"):
+                raise UserError(_("%(order)s is already invoiced.", order=order.name))
+        return super()._check_invoiceable()
+
+    def _as_agreed_visits(self):
+        """These visits in the environment the agreement plans them in."""
+        return self.with_context(**{AGREED_VISIT_KEY: _AGREED_VISIT_MARK})
+
+    def _on_visit_planned(self):
+        """A time the service agreement plans is the time the customer agreed
+        to: the visit is confirmed without asking again, and without the
+        appointment e-mail (the reminder before the visit still goes). A visit
+        moved alone is a new time: the customer is asked, as for any work order.
+        """
+        if self.env.context.get(AGREED_VISIT_KEY) is not _AGREED_VISIT_MARK:
+            return super()._on_visit_planned()
+        agreed = self.filtered("recurrence_id")
+        result = super(WorkOrder, self - agreed)._on_visit_planned()
+        if agreed:
+            agreed._workflow_write(
+                {
+                    "appointment_state": "confirmed",
+                    "appointment_message": False,
+                    "reminder_sent_on": False,
+                    "on_my_way_eta": False,
+                }
+            )
+        return result
+
+    def _post_visit_note(self, body):
+        for order in self:
+            order.message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    # ------------------------------------------------------------------
+    # One invoice for the month
+    # ------------------------------------------------------------------
+
+    def _create_period_invoice(self, agreement, month):
+        """One draft invoice for these completed visits of ``agreement`` in the
+        month starting on ``month``, exactly once each.
+
+        As Generate Invoice does (``_create_invoices``): the rows are locked and
+        the state re-read inside the lock, so a visit is never invoiced twice,
+        whether alone or in a month.
+        """
+        orders = self.browse(dict.fromkeys(self.ids))
+        if not orders:
+            return self.env["account.move"]
+        orders._lock_rows()
+        orders._check_transition("action_create_invoice")
+        orders._check_invoiceable()
+        orders = orders.sorted(lambda o: (o.date_completed, o.id))
+        # one invoice per header (a price list or fiscal position may change)
+        groups = defaultdict(lambda: self.browse())
+        for order in orders:
+            key = (order.company_id, order.currency_id, order.fiscal_position_id)
+            groups[key] |= order
+        move_model = self.env["account.move"]
+        if not move_model.has_access("create"):
+            # as Generate Invoice: the caller checked the invoicing rights
+            move_model = move_model.sudo()
+        invoices = move_model.with_context(default_move_type="out_invoice").create(
+            [
+                group._prepare_period_invoice_vals(agreement, month)
+                for group in groups.values()
+            ]
+        )
+        now = fields.Datetime.now()
+        for invoice, group in zip(invoices, groups.values(), strict=True):
+            group._workflow_write(
+                {
+                    "state": "invoiced",
+                    "date_invoiced": now,
+                    "period_invoice_id": invoice.id,
+                }
+            )
+            invoice.message_post_with_source(
+                "mail.message_origin_link",
+                render_values={"self": invoice, "origin": group},
+                subtype_xmlid="mail.mt_note",
+            )
+        return invoices
+
+    def _prepare_period_invoice_vals(self, agreement, month):
+        """The invoice of these visits: the header of a work order's invoice,
+        then a section per visit with its lines."""
+        vals = self[0]._prepare_invoice_vals()
+        tz = pytz.timezone(agreement._get_tz())
+        lines = []
+        for order in self:
+            done_on = pytz.utc.localize(order.date_completed).astimezone(tz).date()
+            lines.append(
+                {
+                    "display_type": "line_section",
+                    "name": _(
+                        "%(order)s, %(title)s, %(date)s",
+                        order=order.name,
+                        title=order.title,
+                        date=format_date(self.env, done_on),
+                    ),
+                }
+            )
+            for line in order.line_ids.sorted(lambda line: (line.sequence, line.id)):
+                line_vals = line._prepare_invoice_line_vals(0)
+                if line_vals.get("display_type") == "line_section":
+                    # the visit is the section; its own sections become notes
+                    line_vals["display_type"] = "line_note"
+                lines.append(line_vals)
+        for sequence, line_vals in enumerate(lines, start=1):
+            line_vals["sequence"] = sequence
+        vals.update(
+            {
+                "work_order_id": False,
+                "invoice_origin": ", ".join(self.mapped("name")),
+                "ref": _(
+                    "%(agreement)s, %(month)s",
+                    agreement=agreement.name,
+                    month=format_date(self.env, month, date_format="MMMM y"),
+                ),
+                "invoice_line_ids": [Command.create(line) for line in lines],
+            }
+        )
+        return vals
