@@ -44,6 +44,7 @@
         "views/work_order_check_views.xml",
         "views/work_order_time_views.xml",
         "views/work_order_recurrence_views.xml",
+        "views/work_order_duration_report_views.xml",
         "views/account_move_views.xml",
         "views/sale_order_views.xml",
         "views/work_order_payment_views.xml",

@@ -11,9 +11,12 @@ from . import work_order_checks
 from . import work_order_timesheet
 from . import work_order_recurring
 from . import work_order_line_mixin
+from . import work_order_from_template
+from . import work_order_address
 from . import work_order_line
 from . import work_order_line_stock
 from . import work_order_template
+from . import work_order_duration_report
 from . import work_order_template_line
 from . import work_order_template_check
 from . import work_order_check

@@ -214,7 +214,7 @@ class WorkOrder(models.Model):
     @api.depends("template_id")
     def _compute_title(self):
         for order in self:
-            order.title = order.template_id.title or order.title
+            order.title = order._get_template_value("title")
 
     @api.depends("partner_id")
     def _compute_service_address_id(self):
@@ -228,24 +228,22 @@ class WorkOrder(models.Model):
     @api.depends("template_id")
     def _compute_description(self):
         for order in self:
-            order.description = order.template_id.description or order.description
+            order.description = order._get_template_value("description")
 
     @api.depends("template_id")
     def _compute_instructions(self):
         for order in self:
-            order.instructions = order.template_id.instructions or order.instructions
+            order.instructions = order._get_template_value("instructions")
 
     @api.depends("template_id")
     def _compute_priority(self):
         for order in self:
-            order.priority = order.template_id.priority or order.priority or "1"
+            order.priority = order._get_template_value("priority") or "1"
 
     @api.depends("template_id")
     def _compute_estimated_duration(self):
         for order in self:
-            order.estimated_duration = (
-                order.template_id.estimated_duration or order.estimated_duration
-            )
+            order.estimated_duration = order._get_template_value("estimated_duration")
 
     @api.depends("state")
     def _compute_is_locked(self):
@@ -323,10 +321,15 @@ class WorkOrder(models.Model):
         for order in self:
             order.tax_totals = order._tax_summary()
 
-    @api.depends("estimated_duration", "actual_duration")
+    @api.depends("estimated_duration", "actual_duration", "date_started")
     def _compute_duration_variance(self):
+        # no variance before the work starts: nothing was spent yet
         for order in self:
-            order.duration_variance = order.actual_duration - order.estimated_duration
+            order.duration_variance = (
+                order.actual_duration - order.estimated_duration
+                if order.date_started
+                else 0.0
+            )
 
     @api.depends("amount_total", "approved_amount", "date_approved", "state")
     def _compute_approval_outdated(self):
@@ -355,14 +358,6 @@ class WorkOrder(models.Model):
     def _check_estimated_duration(self):
         if any(order.estimated_duration < 0 for order in self):
             raise ValidationError(_("The estimated duration cannot be negative."))
-
-    @api.onchange("template_id")
-    def _onchange_template_id(self):
-        if self.template_id:
-            self.line_ids = [Command.clear()] + [
-                Command.create(vals)
-                for vals in self.template_id._prepare_order_line_vals_list()
-            ]
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -49,6 +49,12 @@ class WorkOrderLine(models.Model):
         "counts as the invoice of that sale order line.",
         groups="base.group_user",
     )
+    from_template = fields.Boolean(
+        copy=True,
+        help="Put on the work order by its template: choosing another template "
+        "swaps these lines and keeps the ones added by hand.",
+        groups="base.group_user",
+    )
     _sql_constraints = [
         (
             "accountable_required_fields",

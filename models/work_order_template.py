@@ -42,6 +42,27 @@ class WorkOrderTemplate(models.Model):
         string="Deposit",
         help="The share of the total paid online to approve; empty: the company's.",
     )
+    currency_id = fields.Many2one("res.currency", compute="_compute_lines_total")
+    lines_total = fields.Monetary(
+        compute="_compute_lines_total",
+        help="Quantity times price of the lines, before taxes; the product's sales "
+        "price where a line sets no price.",
+    )
+
+    @api.depends(
+        "company_id",
+        "line_ids.product_id",
+        "line_ids.product_uom_qty",
+        "line_ids.product_uom_id",
+        "line_ids.price_unit",
+    )
+    def _compute_lines_total(self):
+        for template in self:
+            company = template.company_id or self.env.company
+            template.currency_id = company.currency_id
+            template.lines_total = company.currency_id.round(
+                sum(line._get_estimated_subtotal() for line in template.line_ids)
+            )
 
     @api.constrains("estimated_duration")
     def _check_estimated_duration(self):

@@ -34,6 +34,17 @@ class WorkOrderTemplateLine(models.Model):
                     _("Template lines cannot have a negative quantity or price.")
                 )
 
+    def _get_estimated_subtotal(self):
+        """Quantity times price, before taxes: the line's price, else the
+        product's sales price in the line's unit."""
+        self.ensure_one()
+        if self.display_type or not self.product_id:
+            return 0.0
+        price = self.price_unit or self.product_id.uom_id._compute_price(
+            self.product_id.lst_price, self.product_uom_id or self.product_id.uom_id
+        )
+        return self.product_uom_qty * price
+
     def _prepare_order_line_vals(self):
         self.ensure_one()
         if self.display_type:
@@ -42,8 +53,10 @@ class WorkOrderTemplateLine(models.Model):
                 "name": self.name,
                 "sequence": self.sequence,
                 "product_uom_qty": 0,
+                "from_template": True,
             }
         vals = {
+            "from_template": True,
             "sequence": self.sequence,
             "product_id": self.product_id.id,
             "name": self.name,

@@ -18,3 +18,4 @@ from . import test_checks
 from . import test_time
 from . import test_onsite
 from . import test_recurrence
+from . import test_backoffice

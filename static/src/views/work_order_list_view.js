@@ -1,10 +1,13 @@
 /** @odoo-module **/
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
+import { useService } from "@web/core/utils/hooks";
 import { escape } from "@web/core/utils/strings";
 import { listView } from "@web/views/list/list_view";
+import { ListController } from "@web/views/list/list_controller";
 import { ListRenderer } from "@web/views/list/list_renderer";
 import { markup } from "@odoo/owl";
+import { newWorkOrderContext, WorkOrderTemplatePicker } from "./work_order_template_picker";
 
 /**
  * The work order list says "No work orders yet" on an empty database, but
@@ -25,7 +28,44 @@ export class WorkOrderListRenderer extends ListRenderer {
     }
 }
 
+/**
+ * Opens the template picker before a new work order (list and kanban "New").
+ * A picked template opens the form with it as default; "Start from scratch"
+ * opens the blank form as usual.
+ */
+export function useWorkOrderCreate(controller) {
+    const dialog = useService("dialog");
+    const action = useService("action");
+    return () =>
+        dialog.add(WorkOrderTemplatePicker, {
+            onPick: async (templateId) => {
+                if (!templateId) {
+                    return controller.props.createRecord();
+                }
+                return action.doAction({
+                    type: "ir.actions.act_window",
+                    res_model: "work.order",
+                    views: [[false, "form"]],
+                    target: "current",
+                    context: newWorkOrderContext(controller.props.context, templateId),
+                });
+            },
+        });
+}
+
+export class WorkOrderListController extends ListController {
+    setup() {
+        super.setup();
+        this.openTemplatePicker = useWorkOrderCreate(this);
+    }
+
+    async createRecord() {
+        this.openTemplatePicker();
+    }
+}
+
 registry.category("views").add("work_order_list", {
     ...listView,
+    Controller: WorkOrderListController,
     Renderer: WorkOrderListRenderer,
 });

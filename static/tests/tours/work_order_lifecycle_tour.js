@@ -26,6 +26,11 @@ registry.category("web_tour.tours").add("work_order_lifecycle_tour", {
             run: "click",
         },
         {
+            content: "The template picker opens: start from scratch",
+            trigger: ".o_work_order_template_picker .o_work_order_start_from_scratch",
+            run: "click",
+        },
+        {
             trigger: ".o_field_widget[name=partner_id] input",
             run: "edit WO Test Customer",
         },

@@ -1,0 +1,469 @@
+import ast
+
+from lxml import etree
+
+from odoo import Command
+from odoo.exceptions import ValidationError
+from odoo.tests import Form, HttpCase, tagged
+from odoo.tools import mute_logger
+from odoo.tools.safe_eval import safe_eval
+
+from .common import WorkOrderCommon
+
+
+class TemplateCommon(WorkOrderCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.pump_template = cls.env["work.order.template"].create(
+            {
+                "name": "Pump repair",
+                "title": "Pool pump repair",
+                "description": "<p>Replace the seal</p>",
+                "instructions": "<p>Breaker off first</p>",
+                "priority": "2",
+                "estimated_duration": 2.5,
+                "line_ids": [
+                    Command.create({"display_type": "line_section", "name": "Parts"}),
+                    Command.create({"product_id": cls.part.id, "product_uom_qty": 2}),
+                    Command.create(
+                        {
+                            "product_id": cls.labour.id,
+                            "product_uom_qty": 2.5,
+                            "price_unit": 80.0,
+                        }
+                    ),
+                ],
+            }
+        )
+        cls.filter_template = cls.env["work.order.template"].create(
+            {
+                "name": "Filter cleaning",
+                "title": "Filter deep clean",
+                "description": "<p>Degrease the cartridge</p>",
+                "priority": "3",
+                "estimated_duration": 1.0,
+                "line_ids": [
+                    Command.create({"product_id": cls.labour.id, "product_uom_qty": 1})
+                ],
+            }
+        )
+        cls.hand_part = cls.env["product.product"].create(
+            {"name": "WO Hand-picked Gasket", "type": "consu", "list_price": 7.0}
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestTemplateChoice(TemplateCommon):
+    """Choosing a template fills the work order; changing it later keeps what
+    the user entered unless they choose to replace everything."""
+
+    def _onchange_template(self, values, template, mode):
+        """What the form does when the user picks ``template`` after choosing
+        ``mode`` in the dialog: the web client's onchange call."""
+        WorkOrder = self.env["work.order"]
+        spec = {
+            "title": {},
+            "priority": {},
+            "estimated_duration": {},
+            "description": {},
+            "template_id": {},
+            "template_apply_mode": {},
+            "partner_id": {},
+            "line_ids": {
+                "fields": {
+                    "product_id": {},
+                    "product_uom_qty": {},
+                    "from_template": {},
+                    "display_type": {},
+                    "name": {},
+                }
+            },
+        }
+        values = dict(values, template_id=template.id, template_apply_mode=mode)
+        return WorkOrder.onchange(values, ["template_id"], spec)["value"]
+
+    def test_template_lines_total_for_the_picker(self):
+        # 2 seals at the product price (40) + 2.5 h at the template's 80
+        self.assertEqual(self.pump_template.lines_total, 280.0)
+        self.assertEqual(self.pump_template.currency_id, self.company.currency_id)
+        self.assertEqual(self.filter_template.lines_total, 100.0)
+        picker = self.env["work.order.template"].with_user(self.technician)
+        self.assertEqual(
+            picker.search_read([], ["name", "lines_total"], order="name")[0]["name"],
+            "Filter cleaning",
+        )
+
+    def test_picked_template_fills_the_new_work_order(self):
+        form = Form(
+            self.env["work.order"].with_context(
+                default_template_id=self.pump_template.id
+            )
+        )
+        form.partner_id = self.customer
+        self.assertEqual(form.title, "Pool pump repair")
+        self.assertEqual(form.priority, "2")
+        self.assertEqual(form.estimated_duration, 2.5)
+        order = form.save()
+        self.assertEqual(order.template_id, self.pump_template)
+        self.assertEqual(len(order.line_ids), 3)
+        self.assertTrue(all(order.line_ids.mapped("from_template")))
+
+    def test_keep_mode_keeps_the_typed_title_and_hand_added_lines(self):
+        form = Form(self.env["work.order"])
+        form.partner_id = self.customer
+        form.title = "My own words"
+        with form.line_ids.new() as line:
+            line.product_id = self.hand_part
+        form.template_id = self.pump_template
+        self.assertEqual(form.title, "My own words")
+        self.assertEqual(form.priority, "2")  # Normal counts as empty
+        self.assertEqual(form.estimated_duration, 2.5)
+        form.template_id = self.filter_template
+        order = form.save()
+        self.assertEqual(order.title, "My own words")
+        self.assertIn("Replace the seal", order.description)  # not empty any more
+        self.assertEqual(order.estimated_duration, 2.5)
+        self.assertEqual(order.priority, "2")
+        # the pump template's lines made way for the filter template's
+        self.assertEqual(
+            sorted(order.line_ids.mapped("product_id.name")),
+            ["WO Hand-picked Gasket", "WO Labour"],
+        )
+        hand_line = order.line_ids.filtered(
+            lambda line: line.product_id == self.hand_part
+        )
+        self.assertFalse(hand_line.from_template)
+
+    def test_changing_the_template_of_a_saved_draft(self):
+        order = self.env["work.order"].create(
+            {"partner_id": self.customer.id, "template_id": self.pump_template.id}
+        )
+        order.line_ids = [Command.create({"product_id": self.hand_part.id})]
+        with Form(order) as form:
+            form.template_id = self.filter_template
+        self.assertEqual(order.title, "Pool pump repair")
+        self.assertEqual(
+            sorted(order.line_ids.mapped("product_id.name")),
+            ["WO Hand-picked Gasket", "WO Labour"],
+        )
+        self.assertEqual(order.amount_untaxed, 107.0)
+
+    def test_replace_mode_replaces_fields_and_every_line(self):
+        values = self._onchange_template(
+            {
+                "partner_id": self.customer.id,
+                "title": "My own words",
+                "priority": "0",
+                "estimated_duration": 5.0,
+                "line_ids": [
+                    Command.create(
+                        {"product_id": self.hand_part.id, "product_uom_qty": 1}
+                    )
+                ],
+            },
+            self.filter_template,
+            "replace",
+        )
+        self.assertEqual(values["title"], "Filter deep clean")
+        self.assertEqual(values["priority"], "3")
+        self.assertEqual(values["estimated_duration"], 1.0)
+        created = [
+            command[2] for command in values["line_ids"] if command[0] == Command.CREATE
+        ]
+        self.assertEqual([vals["product_id"] for vals in created], [self.labour.id])
+        self.assertTrue(created[0]["from_template"])
+
+    def test_keep_mode_by_onchange_leaves_entries(self):
+        values = self._onchange_template(
+            {
+                "partner_id": self.customer.id,
+                "title": "My own words",
+                "priority": "0",
+                "estimated_duration": 5.0,
+            },
+            self.filter_template,
+            "keep",
+        )
+        self.assertNotIn("title", values)
+        self.assertNotIn("priority", values)
+        self.assertNotIn("estimated_duration", values)
+        self.assertIn("Degrease", values["description"])
+
+    def test_template_written_by_rpc_keeps_the_content(self):
+        order = self._create_order(title="Typed by the office")
+        order.template_id = self.filter_template
+        self.assertEqual(order.title, "Typed by the office")
+        self.assertFalse(order.line_ids)  # lines only follow in the form
+
+
+@tagged("post_install", "-at_install")
+class TestCreationButtons(WorkOrderCommon):
+    """A new record offers Save as Draft and Save & Send Quote, nothing else."""
+
+    def _visible_header_buttons(self, state, record_id):
+        arch = self.env["work.order"].with_user(self.manager).get_view(view_type="form")
+        header = etree.fromstring(arch["arch"]).find(".//header")
+        visible = []
+        for button in header.iter("button"):
+            expression = button.get("invisible") or "False"
+            names = {
+                node.id
+                for node in ast.walk(ast.parse(expression, mode="eval"))
+                if isinstance(node, ast.Name)
+            }
+            values = dict.fromkeys(names, False)
+            values.update(state=state, id=record_id)
+            if not safe_eval(expression, values):
+                visible.append(button.get("string"))
+        return visible
+
+    def test_new_record_offers_the_two_save_actions_only(self):
+        self.assertEqual(
+            self._visible_header_buttons("draft", False),
+            ["Save as Draft", "Save & Send Quote"],
+        )
+
+    def test_saved_draft_offers_its_actions(self):
+        visible = self._visible_header_buttons("draft", 7)
+        self.assertNotIn("Save as Draft", visible)
+        self.assertNotIn("Save & Send Quote", visible)
+        for label in ("Send Quote", "Schedule", "Cancel"):
+            self.assertIn(label, visible)
+
+    def test_save_as_draft_is_a_plain_save(self):
+        arch = self.env["work.order"].get_view(view_type="form")["arch"]
+        button = etree.fromstring(arch).xpath("//button[@string='Save as Draft']")
+        self.assertEqual(button[0].get("special"), "save")
+
+
+@tagged("post_install", "-at_install")
+class TestServiceAddress(WorkOrderCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_customer = cls.env["res.partner"].create(
+            {"name": "WO Other Company", "is_company": True}
+        )
+        cls.other_site = cls.env["res.partner"].create(
+            {
+                "name": "WO Other Site",
+                "type": "delivery",
+                "parent_id": cls.other_customer.id,
+                "street": "9 Elsewhere Road",
+                "city": "Capital City",
+            }
+        )
+
+    def test_address_shows_street_and_city(self):
+        self.assertEqual(
+            self.order.service_address_summary, "22 Poolside Drive, Shelbyville"
+        )
+        bare = self.env["res.partner"].create(
+            {"name": "WO Gate House", "parent_id": self.customer.id, "type": "other"}
+        )
+        self.order.service_address_id = bare
+        self.assertEqual(self.order.service_address_summary, "WO Gate House")
+        arch = self.env["work.order"].get_view(view_type="list")["arch"]
+        self.assertIn('name="service_address_summary"', arch)
+        for view_type in ("kanban", "calendar"):
+            arch = self.env["work.order"].get_view(view_type=view_type)["arch"]
+            self.assertIn('name="service_address_summary"', arch, view_type)
+
+    def test_form_offers_only_the_customer_addresses(self):
+        arch = self.env["work.order"].get_view(view_type="form")["arch"]
+        field = etree.fromstring(arch).xpath("//field[@name='service_address_id']")[0]
+        domain = safe_eval(
+            field.get("domain"),
+            {"commercial_partner_id": self.order.commercial_partner_id.id},
+        )
+        offered = self.env["res.partner"].search(domain)
+        self.assertIn(self.customer, offered)
+        self.assertIn(self.service_address, offered)
+        self.assertNotIn(self.other_site, offered)
+        self.assertNotIn(self.other_customer, offered)
+        # a new address is made for the customer, with an address of its own
+        context = safe_eval(field.get("context"), {"partner_id": self.customer.id})
+        self.assertEqual(context["default_parent_id"], self.customer.id)
+        self.assertTrue(safe_eval(field.get("options"))["no_quick_create"])
+        new_site = (
+            self.env["res.partner"]
+            .with_context(**context)
+            .create(
+                {
+                    "name": "WO Beach House",
+                    "street": "1 Shore Road",
+                    "city": "Ogdenville",
+                }
+            )
+        )
+        self.assertIn(new_site, self.env["res.partner"].search(domain))
+        self.order.service_address_id = new_site
+        self.assertEqual(self.order.service_address_summary, "1 Shore Road, Ogdenville")
+
+    @mute_logger("odoo.sql_db")
+    def test_another_customers_address_is_refused(self):
+        with self.assertRaisesRegex(ValidationError, "is not an address of"):
+            with self.env.cr.savepoint():
+                self._create_order(service_address_id=self.other_site.id)
+        with self.assertRaisesRegex(ValidationError, "is not an address of"):
+            with self.env.cr.savepoint():
+                self.order.service_address_id = self.other_site
+                self.order.flush_recordset()
+        self.order.invalidate_recordset()
+        self.assertEqual(self.order.service_address_id, self.service_address)
+        # changing the customer takes the new customer's own address
+        self.order.partner_id = self.other_customer
+        self.assertEqual(
+            self.order.service_address_id.commercial_partner_id, self.other_customer
+        )
+
+    def test_contact_person_of_a_company_uses_the_company_addresses(self):
+        person = self.env["res.partner"].create(
+            {"name": "WO Jane at the Customer", "parent_id": self.customer.id}
+        )
+        order = self._create_order(
+            partner_id=person.id, service_address_id=self.service_address.id
+        )
+        self.assertEqual(order.service_address_id, self.service_address)
+
+
+@tagged("post_install", "-at_install")
+class TestSearchBox(WorkOrderCommon):
+    """The plain search box: number, title, customer name and address at once."""
+
+    def _search_box(self, term):
+        arch = self.env["work.order"].get_view(view_type="search")["arch"]
+        first = etree.fromstring(arch).find(".//field")
+        domain = safe_eval(first.get("filter_domain"), {"self": term})
+        return self.env["work.order"].search(domain)
+
+    def test_every_kind_of_term_matches(self):
+        other_customer = self.env["res.partner"].create(
+            {"name": "Someone Else", "street": "3 Quiet Lane", "city": "Nowhere"}
+        )
+        other = self._create_order(partner_id=other_customer.id)
+        self.service_address.street2 = "Gate B"
+        for term in (
+            self.order.name,
+            "fix the",
+            "WO Test Cust",
+            "Poolside",
+            "Gate B",
+            "Shelbyville",
+            "54321",
+        ):
+            with self.subTest(term=term):
+                found = self._search_box(term)
+                self.assertIn(self.order, found)
+                self.assertNotIn(other, found)
+        self.assertEqual(self._search_box("Someone Else"), other)
+        self.assertEqual(self._search_box("Quiet Lane"), other)
+        self.assertFalse(self._search_box("zzzz-nothing"))
+
+    def test_contact_of_the_customer_is_found_by_the_company_name(self):
+        person = self.env["res.partner"].create(
+            {"name": "WO Jane at the Customer", "parent_id": self.customer.id}
+        )
+        order = self._create_order(partner_id=person.id)
+        self.assertIn(order, self._search_box("WO Test Customer"))
+
+    def test_dedicated_fields_stay(self):
+        arch = self.env["work.order"].get_view(view_type="search")["arch"]
+        names = [node.get("name") for node in etree.fromstring(arch).iter("field")]
+        for fname in ("title", "partner_id", "service_address_id", "user_id"):
+            self.assertIn(fname, names)
+
+
+@tagged("post_install", "-at_install")
+class TestDurations(WorkOrderCommon):
+    """Estimated vs actual hours; a variance only once work started."""
+
+    def test_no_variance_before_the_work_starts(self):
+        self.order.estimated_duration = 1.5
+        self.assertEqual(self.order.duration_variance, 0.0)
+        self.order.write({"state": "approved"})
+        self.order.action_start()
+        self.order.write({"actual_duration": 2.0})
+        self.assertEqual(self.order.duration_variance, 0.5)
+
+    def test_report_shows_estimated_and_actual_side_by_side(self):
+        self.order.estimated_duration = 1.5
+        started = self._create_order(estimated_duration=2.0)
+        started.write({"state": "approved"})
+        started.action_start()
+        started.write({"actual_duration": 3.25})
+        started.action_complete()
+        self.env.flush_all()
+        Report = self.env["work.order.duration.report"]
+        rows = Report.search([("order_id", "in", (self.order + started).ids)])
+        self.assertEqual(
+            sorted((row.order_id.id, row.kind, row.hours) for row in rows),
+            sorted(
+                [
+                    (self.order.id, "estimated", 1.5),
+                    (started.id, "estimated", 2.0),
+                    (started.id, "actual", started.actual_duration),
+                    (started.id, "variance", started.actual_duration - 2.0),
+                ]
+            ),
+        )
+        groups = dict(
+            Report._read_group([("order_id", "=", started.id)], ["kind"], ["hours:sum"])
+        )
+        self.assertEqual(
+            groups,
+            {
+                "estimated": 2.0,
+                "actual": started.actual_duration,
+                "variance": started.actual_duration - 2.0,
+            },
+        )
+        # the graph draws the kinds side by side; the pivot puts them in columns
+        graph = etree.fromstring(Report.get_view(view_type="graph")["arch"])
+        self.assertEqual(graph.get("stacked"), "0")
+        self.assertEqual([node.get("name") for node in graph.iter("field")][1], "kind")
+        pivot = etree.fromstring(Report.get_view(view_type="pivot")["arch"])
+        self.assertTrue(pivot.xpath("//field[@name='kind'][@type='col']"))
+        technician_rows = Report.with_user(self.technician).search(
+            [("order_id", "=", started.id)]
+        )
+        self.assertEqual(len(technician_rows), 3)
+
+
+@tagged("post_install", "-at_install")
+class TestBackofficeTours(TemplateCommon, HttpCase):
+    def test_template_picker_tour(self):
+        self.pump_template.name = "Tour pump repair"
+        self.filter_template.name = "Tour filter cleaning"
+        self.start_tour("/odoo", "work_order_template_picker_tour", login="wo_manager")
+        order = self.env["work.order"].search([("title", "=", "Pump for the Smiths")])
+        self.assertEqual(len(order), 1)
+        self.assertRecordValues(
+            order,
+            [
+                {
+                    "state": "draft",
+                    "partner_id": self.customer.id,
+                    "service_address_id": self.service_address.id,
+                    "template_id": self.filter_template.id,
+                }
+            ],
+        )
+        self.assertEqual(order.line_ids.product_id, self.labour)
+        self.assertTrue(order.name.startswith("WO/"))
+
+    def test_search_box_tour(self):
+        tourist = self.env["res.partner"].create({"name": "Marge Tourist"})
+        self._create_order(partner_id=tourist.id, title="Tour roof job")
+        pool_site = self.env["res.partner"].create(
+            {
+                "name": "Tour Pool",
+                "parent_id": self.customer.id,
+                "type": "delivery",
+                "street": "742 Evergreen Terrace",
+                "city": "Springfield",
+            }
+        )
+        self._create_order(title="Tour pool job", service_address_id=pool_site.id)
+        self.start_tour("/odoo", "work_order_search_tour", login="wo_tech")
