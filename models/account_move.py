@@ -1,4 +1,13 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+# payment_state of a posted invoice -> the work order's invoice_status
+PAYMENT_STATE_STATUS = {
+    "partial": "partial",
+    "in_payment": "in_payment",
+    "paid": "paid",
+    "reversed": "reversed",
+}
 
 
 class AccountMove(models.Model):
@@ -36,7 +45,58 @@ class AccountMove(models.Model):
     def write(self, vals):
         if "work_order_id" in vals:
             self._check_work_order_link("write")
-        return super().write(vals)
+        orders = self._get_work_orders_to_follow() if "state" in vals else None
+        if orders:
+            orders._lock_rows()
+            self._check_work_order_revival(vals["state"])
+        result = super().write(vals)
+        if orders:
+            orders._sync_invoiced_state()
+        return result
+
+    def unlink(self):
+        orders = self._get_work_orders_to_follow()
+        if orders:
+            orders._lock_rows()
+        result = super().unlink()
+        if orders:
+            orders.exists()._sync_invoiced_state()
+        return result
+
+    def _get_work_orders_to_follow(self):
+        """The work orders whose state follows these invoices (sudo: the users
+        who cancel or delete invoices need no rights on work orders)."""
+        return self.sudo().work_order_id
+
+    def _check_work_order_revival(self, new_state):
+        """A cancelled invoice may only come back (reset to draft) while its work
+        order has no other live invoice: never two live invoices."""
+        if new_state == "cancel":
+            return
+        for move in self.filtered(lambda move: move.state == "cancel"):
+            order = move.sudo().work_order_id
+            others = order and order._get_live_invoices() - move
+            if others:
+                raise UserError(
+                    _(
+                        "%(order)s already has the invoice %(invoice)s: %(move)s "
+                        "stays cancelled, so the work order is never invoiced twice.",
+                        order=order.name,
+                        invoice=others[0].display_name,
+                        move=move.display_name,
+                    )
+                )
+
+    def _get_work_order_invoice_status(self):
+        """What the work order shows of this invoice (False for no invoice)."""
+        if not self:
+            return False
+        self.ensure_one()
+        if self.state == "draft":
+            return "draft"
+        if self.state != "posted":
+            return False
+        return PAYMENT_STATE_STATUS.get(self.payment_state, "posted")
 
     def _post(self, soft=True):
         # The work order's online payments are linked first, so that posting

@@ -1,6 +1,15 @@
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
+INVOICE_STATUSES = [
+    ("draft", "Draft"),
+    ("posted", "Posted"),
+    ("partial", "Partially Paid"),
+    ("in_payment", "In Payment"),
+    ("paid", "Paid"),
+    ("reversed", "Reversed"),
+]
+
 
 class WorkOrder(models.Model):
     """Invoicing: Generate Invoice makes one customer invoice per work order."""
@@ -18,6 +27,16 @@ class WorkOrder(models.Model):
     invoice_count = fields.Integer(
         compute="_compute_invoice_count", groups="base.group_user"
     )
+    invoice_status = fields.Selection(
+        INVOICE_STATUSES,
+        compute="_compute_invoice_status",
+        store=True,
+        help="Status of the work order's invoice: draft, posted, partially paid, "
+        "in payment, paid, or reversed by a credit note. Empty while there is no "
+        "invoice; a cancelled or deleted invoice puts the work order back to "
+        "Completed.",
+        groups="base.group_user",
+    )
 
     @api.depends("invoice_ids")
     def _compute_invoice_count(self):
@@ -31,6 +50,18 @@ class WorkOrder(models.Model):
         )
         for order in self:
             order.invoice_count = counts.get(order._origin, 0)
+
+    @api.depends("invoice_ids.state", "invoice_ids.payment_state")
+    def _compute_invoice_status(self):
+        for order in self:
+            invoice = order._get_live_invoices()[:1]
+            order.invoice_status = invoice._get_work_order_invoice_status()
+
+    def _get_live_invoices(self):
+        """The invoices that count: every one but the cancelled ones (at most one,
+        see ``_create_invoices`` and ``account.move._check_work_order_revival``)."""
+        self.ensure_one()
+        return self.sudo().invoice_ids.filtered(lambda move: move.state != "cancel")
 
     def action_create_invoice(self):
         """Generate Invoice: one draft customer invoice per completed work order.
@@ -60,7 +91,7 @@ class WorkOrder(models.Model):
 
     def _check_invoiceable(self):
         for order in self:
-            if order.sudo().invoice_ids.filtered(lambda move: move.state != "cancel"):
+            if order._get_live_invoices():
                 raise UserError(_("%(order)s is already invoiced.", order=order.name))
             product_lines = order.line_ids.filtered(
                 lambda line: not line.display_type and line._get_invoice_quantity()
@@ -123,6 +154,40 @@ class WorkOrder(models.Model):
         """The total the invoice will bill (tax included)."""
         self.ensure_one()
         return self.amount_total
+    def _sync_invoiced_state(self):
+        """Follow the invoice: Invoiced while a live invoice exists, Completed
+        again (and invoiceable) once it is cancelled or deleted.
+
+        Runs after an invoice changed state or was deleted; the caller locked
+        the work order rows.
+        """
+        now = fields.Datetime.now()
+        for order in self:
+            live = order._get_live_invoices()
+            if order.state == "invoiced" and not live:
+                order._workflow_write({"state": "completed", "date_invoiced": False})
+                order.message_post(
+                    body=_(
+                        "The invoice was cancelled or deleted: the work order is "
+                        "Completed again and can be invoiced anew."
+                    )
+                )
+            elif order.state == "completed" and live:
+                # a cancelled invoice reset to draft is the work order's again
+                order._workflow_write({"state": "invoiced", "date_invoiced": now})
+                order.message_post(
+                    body=_(
+                        "The invoice %(invoice)s was reset to draft: the work order "
+                        "is Invoiced again.",
+                        invoice=live[:1].display_name,
+                    )
+                )
+
+    def _get_invoice_reference(self):
+        """The invoice's reference: the work order number and, for a work order
+        made from a quotation, the quotation's number."""
+        self.ensure_one()
+        return ", ".join(filter(None, (self.name, self.sudo().sale_order_id.name)))
 
     def _prepare_invoice_vals(self):
         self.ensure_one()
@@ -139,8 +204,8 @@ class WorkOrder(models.Model):
             "fiscal_position_id": self.fiscal_position_id.id,
             "invoice_payment_term_id": payment_term.id,
             "currency_id": self.currency_id.id,
-            "invoice_origin": self.name,
-            "ref": self.name,
+            "invoice_origin": self._get_invoice_reference(),
+            "ref": self._get_invoice_reference(),
             "work_order_id": self.id,
             "invoice_line_ids": [
                 Command.create(line._prepare_invoice_line_vals(sequence))

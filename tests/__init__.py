@@ -19,3 +19,5 @@ from . import test_time
 from . import test_onsite
 from . import test_recurrence
 from . import test_backoffice
+from . import test_invoice_status
+from . import test_documents
