@@ -28,6 +28,7 @@ from . import account_move
 from . import ir_attachment
 from . import res_company
 from . import res_config_settings
+from . import ir_actions_report
 from . import mail_compose_message
 from . import stock_picking
 from . import stock_move

@@ -1,0 +1,147 @@
+import io
+import json
+from unittest.mock import patch
+
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+from odoo.tools.pdf import PdfFileReader, PdfFileWriter
+
+from odoo.addons.work_order.models import ir_actions_report
+
+from .common import WorkOrderCommon
+
+
+def one_page_pdf():
+    writer = PdfFileWriter()
+    writer.addBlankPage(595, 842)
+    stream = io.BytesIO()
+    writer.write(stream)
+    return stream.getvalue()
+
+
+REPORTS = ("work_order.action_report_work_order", "work_order.action_report_work_sheet")
+
+
+@tagged("post_install", "-at_install")
+class TestPrintSeveral(WorkOrderCommon, HttpCase):
+    """Printing several work orders at once gives one PDF, whatever the build of
+    wkhtmltopdf (Debian's cannot convert several documents in one run)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.orders = (
+            cls.order
+            + cls._create_order(title="Second job")
+            + cls._create_order(title="Third job")
+        )
+
+    def _page_count(self, pdf):
+        self.assertTrue(pdf.startswith(b"%PDF"), pdf[:200])
+        return len(PdfFileReader(io.BytesIO(pdf)).pages)
+
+    @mute_logger("odoo.addons.base.models.ir_actions_report")
+    def test_three_work_orders_in_one_pdf(self):
+        Report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
+        for xmlid in REPORTS:
+            with self.subTest(report=xmlid):
+                pdf, kind = Report._render_qweb_pdf(xmlid, self.orders.ids)
+                self.assertEqual(kind, "pdf")
+                single, _kind = Report._render_qweb_pdf(xmlid, self.order.ids)
+                # each work order starts a page of its own
+                self.assertGreaterEqual(self._page_count(pdf), 3)
+                self.assertGreater(self._page_count(pdf), self._page_count(single) - 1)
+
+    @mute_logger("odoo.addons.base.models.ir_actions_report")
+    def test_one_converter_run_per_work_order_when_it_cannot_split(self):
+        Report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
+        runs = []
+        original = type(Report)._run_wkhtmltopdf
+
+        def run(report, bodies, *args, **kwargs):
+            runs.append(len(bodies))
+            return original(report, bodies, *args, **kwargs)
+
+        with (
+            patch.object(type(Report), "_run_wkhtmltopdf", run),
+            patch.object(
+                type(Report),
+                "_wkhtmltopdf_renders_several_documents",
+                lambda self: False,
+            ),
+        ):
+            Report._render_qweb_pdf(REPORTS[0], self.orders.ids)
+        self.assertEqual(runs, [1, 1, 1])
+
+    def test_patched_converter_keeps_odoo_single_run(self):
+        Report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
+        runs = []
+
+        def run(report, bodies, *args, **kwargs):
+            # a converter that takes several documents: one page each
+            runs.append(len(bodies))
+            writer = PdfFileWriter()
+            for _body in bodies:
+                writer.addBlankPage(595, 842)
+            stream = io.BytesIO()
+            writer.write(stream)
+            return stream.getvalue()
+
+        with (
+            patch.object(type(Report), "_run_wkhtmltopdf", run),
+            patch.object(
+                type(Report),
+                "_wkhtmltopdf_renders_several_documents",
+                lambda self: True,
+            ),
+        ):
+            streams = Report._render_qweb_pdf_prepare_streams(
+                REPORTS[0], {}, res_ids=self.orders.ids
+            )
+        self.assertEqual(runs, [3])
+        self.assertEqual(list(streams), self.orders.ids)
+
+    def test_converter_detection(self):
+        completed = type("Completed", (), {"stdout": b"wkhtmltopdf 0.12.6"})
+        patched = type(
+            "Completed", (), {"stdout": b"wkhtmltopdf 0.12.6 (with patched qt)"}
+        )
+        detect = ir_actions_report.wkhtmltopdf_renders_several_documents
+        for output, expected in ((completed, False), (patched, True)):
+            detect.cache_clear()
+            with patch.object(ir_actions_report.subprocess, "run", return_value=output):
+                self.assertEqual(detect("/usr/bin/wkhtmltopdf"), expected)
+        detect.cache_clear()
+        with patch.object(ir_actions_report.subprocess, "run", side_effect=OSError):
+            self.assertFalse(detect("/nowhere/wkhtmltopdf"))
+        detect.cache_clear()
+
+    @mute_logger("odoo.http", "odoo.addons.base.models.ir_actions_report")
+    def test_print_from_the_list_route(self):
+        """The list's Print, through the report route, with a converter that
+        refuses several documents like Debian's (a real conversion cannot run
+        inside the route here: it fetches its assets from the same test server).
+        """
+
+        def debian_converter(report, bodies, *args, **kwargs):
+            if len(bodies) > 1:
+                raise UserError("does not support more than one input document")
+            return one_page_pdf()
+
+        self.authenticate("wo_manager", "wo_manager")
+        ids = ",".join(str(order_id) for order_id in self.orders.ids)
+        Report = type(self.env["ir.actions.report"])
+        context = json.dumps({"force_report_rendering": True})
+        url = f"/report/pdf/work_order.report_work_order/{ids}?context={context}"
+        with patch.object(Report, "_run_wkhtmltopdf", debian_converter):
+            response = self.url_open(url)
+            self.assertEqual(response.status_code, 200)
+            self.assertEqual(response.headers["Content-Type"], "application/pdf")
+            self.assertEqual(self._page_count(response.content), 3)
+            # Odoo alone sends the three documents at once and fails
+            with patch.object(
+                Report, "_wkhtmltopdf_renders_several_documents", lambda self: True
+            ):
+                response = self.url_open(url)
+            self.assertNotEqual(response.status_code, 200)
