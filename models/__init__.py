@@ -15,6 +15,8 @@ from . import work_order_from_template
 from . import work_order_address
 from . import work_order_line
 from . import work_order_line_stock
+from . import work_order_work_sheet
+from . import work_order_line_work_sheet
 from . import work_order_template
 from . import work_order_duration_report
 from . import work_order_template_line

@@ -2,6 +2,7 @@ import io
 import json
 from unittest.mock import patch
 
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -145,3 +146,105 @@ class TestPrintSeveral(WorkOrderCommon, HttpCase):
             ):
                 response = self.url_open(url)
             self.assertNotEqual(response.status_code, 200)
+
+
+@tagged("post_install", "-at_install")
+class TestWorkSheet(WorkOrderCommon, HttpCase):
+    """The technician's work sheet lists every part and service, with each
+    part's reservation status and where to take it from, on one page."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.warehouse = cls.env["stock.warehouse"].search(
+            [("company_id", "=", cls.company.id)], limit=1
+        )
+        cls.shelf = cls.env["stock.location"].create(
+            {"name": "Shelf WO", "location_id": cls.warehouse.lot_stock_id.id}
+        )
+        cls.salt_cell = cls.env["product.product"].create(
+            {"name": "WO Salt Cell", "type": "consu", "is_storable": True}
+        )
+        cls.chlorine = cls.env["product.product"].create(
+            {"name": "WO Chlorine", "type": "consu"}
+        )
+        cls.env["stock.quant"]._update_available_quantity(cls.part, cls.shelf, 10.0)
+        cls.job = cls._create_order(
+            title="Install a salt system",
+            line_ids=[
+                Command.create({"product_id": cls.part.id, "product_uom_qty": 2}),
+                Command.create({"product_id": cls.salt_cell.id, "product_uom_qty": 1}),
+                Command.create({"product_id": cls.chlorine.id, "product_uom_qty": 3}),
+                Command.create({"product_id": cls.labour.id, "product_uom_qty": 4}),
+            ],
+        )
+
+    def _statuses(self, order):
+        return {
+            part["product"].name: (part["status"], part["to_take"], part["missing"])
+            for part in order._get_work_sheet_parts()
+        }
+
+    def test_before_approval_every_part_is_listed_as_entered(self):
+        self.assertEqual(
+            self._statuses(self.job),
+            {
+                "WO Pump Seal": ("not_reserved", 2.0, 0.0),
+                "WO Salt Cell": ("not_reserved", 1.0, 0.0),
+                "WO Chlorine": ("not_stocked", 3.0, 0.0),
+            },
+        )
+
+    def test_after_approval_the_short_part_is_still_listed(self):
+        self.job.write({"state": "quoted"})
+        self.job.with_user(self.technician).action_mark_approved()
+        self.assertEqual(
+            self._statuses(self.job),
+            {
+                "WO Pump Seal": ("reserved", 2.0, 0.0),
+                "WO Salt Cell": ("short", 0.0, 1.0),
+                "WO Chlorine": ("not_stocked", 3.0, 0.0),
+            },
+        )
+        parts = {
+            part["product"].name: part
+            for part in self.job.with_user(self.technician)._get_work_sheet_parts()
+        }
+        self.assertIn("Shelf WO", parts["WO Pump Seal"]["locations"])
+        self.assertIn("Stock", parts["WO Salt Cell"]["locations"])
+        html = (
+            self.env["ir.actions.report"]
+            .with_user(self.technician)
+            ._render_qweb_html("work_order.action_report_work_sheet", self.job.ids)[0]
+            .decode()
+        )
+        table = html[html.index('name="pick_list_table"') :]
+        table = table[: table.index("</table>")]
+        for text in ("WO Pump Seal", "WO Salt Cell", "WO Chlorine", "Shelf WO"):
+            self.assertIn(text, table)
+        self.assertRegex(table, r"(?s)WO Salt Cell.*?Short.*?1\.00.*?missing")
+        self.assertRegex(table, r"(?s)WO Chlorine.*?Not stocked")
+        self.assertIn("WO Labour", html[html.index('name="services_table"') :])
+
+    def test_after_completion_parts_are_delivered(self):
+        self.job.write({"state": "quoted"})
+        self.job.action_mark_approved()
+        self.job.action_start()
+        self.job.action_complete()
+        statuses = self._statuses(self.job)
+        self.assertEqual(statuses["WO Pump Seal"], ("delivered", 2.0, 0.0))
+
+    @mute_logger("odoo.addons.base.models.ir_actions_report")
+    def test_work_sheet_fits_one_page(self):
+        self.job.write(
+            {
+                "instructions": "<p>Gate code 4711; the pump is in the shed.</p>",
+                "description": "<p>Install the salt system and test it.</p>",
+            }
+        )
+        pdf, _kind = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf("work_order.action_report_work_sheet", self.job.ids)
+        )
+        self.assertEqual(len(PdfFileReader(io.BytesIO(pdf)).pages), 1)
