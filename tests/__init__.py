@@ -21,3 +21,4 @@ from . import test_recurrence
 from . import test_backoffice
 from . import test_invoice_status
 from . import test_documents
+from . import test_languages
