@@ -10,6 +10,7 @@ from . import work_order_payment
 from . import work_order_checks
 from . import work_order_timesheet
 from . import work_order_recurring
+from . import work_order_reapproval
 from . import work_order_line_mixin
 from . import work_order_from_template
 from . import work_order_address

@@ -192,13 +192,7 @@ class WorkOrder(models.Model):
         if self._is_customer_send(kwargs):
             kind = self.env.context[SEND_CONTEXT_KEY]
             if kind == "quote":
-                for order in self:
-                    order._check_transition(
-                        "action_send_quote"
-                        if order.state == "draft"
-                        else "action_resend_quote"
-                    )
-                self._action_quote()
+                self._on_quote_sent()
             else:
                 self._check_update_allowed()
             kwargs.pop("subtype_xmlid", None)
@@ -218,6 +212,15 @@ class WorkOrder(models.Model):
             kwargs.pop("subtype_id", None)
             kwargs["subtype_xmlid"] = "mail.mt_comment"
         return super().message_post(**kwargs)
+
+    def _on_quote_sent(self):
+        """The composer sent the quote: the work order becomes Quoted. Extend
+        with super() for work orders a quote does something else to."""
+        for order in self:
+            order._check_transition(
+                "action_send_quote" if order.state == "draft" else "action_resend_quote"
+            )
+        self._action_quote()
 
     def _is_send_subtype(self, kwargs):
         """Whether ``message_post`` was asked for a send-history subtype."""

@@ -512,6 +512,11 @@ class WorkOrder(models.Model):
             )
         self._lock_rows(nowait=True)
         self._check_portal_decision_open()
+        self._portal_decline(reason, author or self.partner_id)
+
+    def _portal_decline(self, reason, author):
+        """Record the customer's decline (``reason`` checked, the decision open)."""
+        self.ensure_one()
         self._workflow_write(
             {
                 "state": "rejected",
@@ -519,7 +524,6 @@ class WorkOrder(models.Model):
                 "decline_reason": reason or False,
             }
         )
-        author = author or self.partner_id
         body = _("Declined by %(name)s in the customer portal.", name=author.name)
         if reason:
             body = Markup("<p>%s</p><p>%s</p>") % (body, reason)

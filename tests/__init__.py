@@ -22,3 +22,4 @@ from . import test_backoffice
 from . import test_invoice_status
 from . import test_documents
 from . import test_languages
+from . import test_reapproval

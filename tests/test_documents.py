@@ -2,6 +2,8 @@ import io
 import json
 from unittest.mock import patch
 
+from lxml import html as lxml_html
+
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
@@ -248,3 +250,63 @@ class TestWorkSheet(WorkOrderCommon, HttpCase):
             ._render_qweb_pdf("work_order.action_report_work_sheet", self.job.ids)
         )
         self.assertEqual(len(PdfFileReader(io.BytesIO(pdf)).pages), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestQuotationNumberAndTimes(WorkOrderCommon, HttpCase):
+    """The quotation a work order came from is named on every document; times
+    show without seconds."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sale_order = cls.env["sale.order"].create(
+            {
+                "partner_id": cls.customer.id,
+                "order_line": [Command.create({"product_id": cls.labour.id})],
+            }
+        )
+        cls.sale_order.action_confirm()
+        cls.sale_order.action_create_work_order()
+        cls.from_quote = cls.sale_order.work_order_ids
+        cls.from_quote.write(
+            {"scheduled_date": "2031-03-04 09:15:00", "user_id": cls.technician.id}
+        )
+
+    def _html(self, xmlid, order, user=None):
+        Report = self.env["ir.actions.report"]
+        if user:
+            Report = Report.with_user(user)
+        return Report._render_qweb_html(xmlid, order.ids)[0].decode()
+
+    def test_documents_name_the_quotation(self):
+        number = self.sale_order.name
+        for xmlid in REPORTS:
+            with self.subTest(report=xmlid):
+                # technicians print without any right on sale orders
+                html_doc = self._html(xmlid, self.from_quote, self.technician)
+                self.assertIn(number, html_doc)
+                self.assertIn('name="informations_quotation"', html_doc)
+                plain = self._html(xmlid, self.order)
+                self.assertNotIn('name="informations_quotation"', plain)
+
+    def test_portal_page_names_the_quotation_without_seconds(self):
+        token = self.from_quote._portal_ensure_token()
+        self.authenticate(None, None)
+        page = self.url_open(
+            f"/my/work-orders/{self.from_quote.id}?access_token={token}"
+        ).text
+        tree = lxml_html.fromstring(page)
+        row = tree.xpath("//tr[contains(@class, 'o_work_order_quotation')]")
+        self.assertEqual(len(row), 1)
+        self.assertIn(self.sale_order.name, row[0].text_content())
+        info = tree.xpath("//div[@id='work_order_info']")[0].text_content()
+        self.assertRegex(info, r"\d{2}:\d{2}")
+        self.assertNotRegex(info, r"\d{2}:\d{2}:\d{2}")
+
+    def test_documents_show_times_without_seconds(self):
+        for xmlid in REPORTS:
+            with self.subTest(report=xmlid):
+                html_doc = self._html(xmlid, self.from_quote)
+                self.assertRegex(html_doc, r"03/04/2031 \d{2}:\d{2}")
+                self.assertNotRegex(html_doc, r"03/04/2031 \d{2}:\d{2}:\d{2}")

@@ -1,0 +1,350 @@
+from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
+
+from lxml import etree, html
+
+from odoo import Command, http
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from .common import WorkOrderCommon
+from .test_portal import PNG
+
+
+class ReapprovalCommon(WorkOrderCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.warehouse = cls.env["stock.warehouse"].search(
+            [("company_id", "=", cls.company.id)], limit=1
+        )
+        cls.env["stock.quant"]._update_available_quantity(
+            cls.part, cls.warehouse.lot_stock_id, 10.0
+        )
+        cls.order.user_id = cls.technician
+        cls.order._action_quote()
+        cls.order.action_mark_approved()
+        cls.first_total = cls.order.amount_total
+
+    def _change_lines(self, order=None, qty=3):
+        order = order or self.order
+        part_line = order.line_ids.filtered(lambda line: line.product_id == self.part)
+        part_line.product_uom_qty = qty
+        self.assertTrue(order.approval_outdated)
+
+    def _send_revised_quote(self, order=None):
+        order = order or self.order
+        action = order.action_send_revised_quote()
+        self.assertEqual(action["context"]["model_description"], "Revised Quote")
+        self._send_composer(action, order.env)
+
+    def _reserved(self, order=None):
+        order = order or self.order
+        moves = order.picking_ids.move_ids.filtered(
+            lambda move: move.state not in ("done", "cancel")
+        )
+        return sum(moves.mapped("quantity"))
+
+
+@tagged("post_install", "-at_install")
+class TestReapproval(ReapprovalCommon):
+    """A changed Approved or Scheduled work order goes back to the customer."""
+
+    def test_nothing_to_revise_while_the_approval_covers_the_total(self):
+        with self.assertRaisesRegex(UserError, "already covers its total"):
+            self.order.action_send_revised_quote()
+        with self.assertRaisesRegex(UserError, "already covers its total"):
+            self.order.action_mark_revision_approved()
+        self.assertFalse(self.order.reapproval_state)
+
+    def test_refused_outside_approved_and_scheduled(self):
+        for state in ("draft", "quoted", "in_progress", "completed", "cancelled"):
+            with self.subTest(state=state):
+                order = self._create_order(
+                    line_ids=[Command.create({"product_id": self.labour.id})]
+                )
+                order.write({"state": state})
+                with self.assertRaisesRegex(UserError, "is for an Approved or Sched"):
+                    order.action_send_revised_quote()
+                self.assertFalse(order.reapproval_state)
+
+    def test_revised_quote_awaits_the_new_approval_with_parts_reserved(self):
+        self.assertEqual(self._reserved(), 2.0)
+        self._change_lines(qty=3)
+        self.assertEqual(self._reserved(), 3.0)
+        history = len(self.order.send_history_ids)
+        self._send_revised_quote()
+        self.assertRecordValues(
+            self.order,
+            [
+                {
+                    "state": "approved",
+                    "reapproval_state": "pending",
+                    "approved_amount": self.first_total,
+                    "approval_outdated": True,
+                }
+            ],
+        )
+        self.assertTrue(self.order.date_requoted)
+        self.assertEqual(len(self.order.send_history_ids), history + 1)
+        self.assertTrue(self.order._has_to_be_approved())
+        self.assertTrue(self.order._has_to_be_signed())
+        self.assertEqual(self._reserved(), 3.0)  # the parts stay reserved
+        note = self.order.message_ids.filtered(
+            lambda message: "previous approval does not cover" in (message.body or "")
+        )
+        self.assertEqual(len(note), 1)
+        self.assertIn(
+            self.order.currency_id.format(self.first_total).replace("\xa0", " "),
+            str(note.body).replace("\xa0", " ").replace("&nbsp;", " "),
+        )
+
+    def test_old_signature_goes_to_the_chatter_and_never_covers_the_new_total(self):
+        order = self._create_order(
+            line_ids=[Command.create({"product_id": self.labour.id})]
+        )
+        order._action_quote()
+        order.sudo()._action_portal_sign("Oscar Morgan", PNG)
+        self.assertEqual(order.signed_by, "Oscar Morgan")
+        order.line_ids.product_uom_qty = 2
+        self._send_revised_quote(order)
+        self.assertFalse(order.signature)
+        self.assertFalse(order.signed_by)
+        self.assertFalse(order.signed_on)
+        note = order.message_ids.filtered(
+            lambda message: "Signed by Oscar Morgan" in (message.body or "")
+        )
+        self.assertEqual(len(note), 1)
+        self.assertEqual(note.attachment_ids.mimetype, "image/png")
+        html_doc = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("work_order.action_report_work_order", order.ids)[0]
+            .decode()
+        )
+        self.assertIn("Revised Quote #", html_doc)
+        self.assertNotIn('name="signature"', html_doc)
+
+    def test_customer_approval_keeps_the_schedule_and_records_the_new_total(self):
+        self.order._action_schedule(datetime(2031, 3, 4, 9, 0))
+        self._change_lines(qty=4)
+        self._send_revised_quote()
+        old_date = self.order.date_approved
+        self.order.sudo()._action_portal_approve()
+        self.assertRecordValues(
+            self.order,
+            [
+                {
+                    "state": "scheduled",
+                    "scheduled_date": datetime(2031, 3, 4, 9, 0),
+                    "reapproval_state": False,
+                    "approved_amount": self.order.amount_total,
+                    "approval_outdated": False,
+                }
+            ],
+        )
+        self.assertGreaterEqual(self.order.date_approved, old_date)
+        self.assertFalse(self.order._has_to_be_approved())
+        self.assertEqual(self._reserved(), 4.0)
+        # the old approval stays in the history
+        note = self.order.message_ids.filtered(
+            lambda message: "previous approval does not cover" in (message.body or "")
+        )
+        self.assertEqual(len(note), 1)
+        # a second answer is refused
+        with self.assertRaises(UserError):
+            self.order.sudo()._action_portal_approve()
+
+    def test_customer_signs_the_revision(self):
+        self._change_lines()
+        self._send_revised_quote()
+        self.order.sudo()._action_portal_sign("Oscar Morgan", PNG)
+        self.assertRecordValues(
+            self.order,
+            [
+                {
+                    "state": "approved",
+                    "signed_by": "Oscar Morgan",
+                    "reapproval_state": False,
+                    "approved_amount": self.order.amount_total,
+                }
+            ],
+        )
+        self.assertTrue(self.order.signature)
+
+    def test_customer_declines_the_revision_not_the_job(self):
+        self._change_lines()
+        self._send_revised_quote()
+        activities = len(self.order.activity_ids)
+        self.order.sudo()._action_portal_decline("Too expensive")
+        self.assertRecordValues(
+            self.order,
+            [
+                {
+                    "state": "approved",
+                    "reapproval_state": "declined",
+                    "decline_reason": "Too expensive",
+                    "approved_amount": self.first_total,
+                    "date_rejected": False,
+                }
+            ],
+        )
+        self.assertEqual(self._reserved(), 3.0)
+        self.assertFalse(self.order._has_to_be_approved())
+        self.assertEqual(len(self.order.activity_ids), activities + 1)
+        self.assertEqual(self.order.activity_ids[-1:].user_id, self.technician)
+        with self.assertRaises(UserError):
+            self.order.sudo()._action_portal_approve()
+        # the office sends another revision
+        self._send_revised_quote()
+        self.assertEqual(self.order.reapproval_state, "pending")
+        self.assertFalse(self.order.decline_reason)
+
+    def test_office_marks_the_revision_approved(self):
+        self._change_lines()
+        self._send_revised_quote()
+        self.order.with_user(self.technician).action_mark_revision_approved()
+        self.assertRecordValues(
+            self.order,
+            [
+                {
+                    "state": "approved",
+                    "reapproval_state": False,
+                    "approved_amount": self.order.amount_total,
+                }
+            ],
+        )
+
+    def test_start_waits_for_the_new_approval(self):
+        self._change_lines()
+        self._send_revised_quote()
+        with self.assertRaisesRegex(UserError, "awaits the customer's approval"):
+            self.order.action_start()
+        self.assertEqual(self.order.state, "approved")
+        self.order.action_mark_revision_approved()
+        self.order.action_start()
+        self.assertEqual(self.order.state, "in_progress")
+
+    def test_cancel_ends_the_pending_revision(self):
+        self._change_lines()
+        self._send_revised_quote()
+        self.order.with_user(self.manager).action_cancel()
+        self.assertFalse(self.order.reapproval_state)
+        self.assertFalse(self.order._has_to_be_approved())
+
+    def test_the_revision_fields_are_the_workflow_s(self):
+        for vals in ({"reapproval_state": "pending"}, {"date_requoted": "2031-01-01"}):
+            with self.subTest(vals=vals):
+                with self.assertRaisesRegex(UserError, "Send Revised Quote"):
+                    self.order.with_user(self.manager).write(vals)
+
+    def test_plain_quote_composer_on_an_approved_order_is_refused(self):
+        draft = self._create_order(
+            line_ids=[Command.create({"product_id": self.labour.id})]
+        )
+        action = draft.action_send_quote()
+        draft._action_quote()
+        draft.action_mark_approved()
+        draft.line_ids.product_uom_qty = 3
+        with self.assertRaisesRegex(UserError, "Allowed now"):
+            self._send_composer(action, draft.env)
+        self.assertFalse(draft.reapproval_state)
+
+    def test_form_offers_the_revision_buttons_when_the_lines_changed(self):
+        arch = self.env["work.order"].with_user(self.manager).get_view(view_type="form")
+        header = etree.fromstring(arch["arch"]).find(".//header")
+        for name in ("action_send_revised_quote", "action_mark_revision_approved"):
+            button = header.xpath(f"button[@name='{name}']")
+            self.assertEqual(len(button), 1, name)
+            self.assertIn("not approval_outdated", button[0].get("invisible"))
+
+
+@tagged("post_install", "-at_install")
+class TestReapprovalPortal(ReapprovalCommon, HttpCase):
+    """The customer answers the revised quote in the portal."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.token = cls.order._portal_ensure_token()
+        cls.other_customer = cls.env["res.partner"].create(
+            {"name": "WO Other Customer", "email": "other@example.com"}
+        )
+        new_test_user(
+            cls.env,
+            login="wo_other_reapproval",
+            groups="base.group_portal",
+            partner_id=cls.other_customer.id,
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.authenticate(None, None)
+        self._change_lines()
+        self._send_revised_quote()
+
+    def _post(self, suffix, data):
+        data = {"csrf_token": http.Request.csrf_token(self), **data}
+        return self.url_open(
+            f"/my/work-orders/{self.order.id}{suffix}", data=data, allow_redirects=False
+        )
+
+    def test_page_offers_approve_sign_and_decline_again(self):
+        res = self.url_open(
+            f"/my/work-orders/{self.order.id}?access_token={self.token}"
+        )
+        self.assertEqual(res.status_code, 200)
+        tree = html.fromstring(res.content)
+        self.assertTrue(tree.xpath("//div[contains(@class, 'o_work_order_revision')]"))
+        self.assertTrue(
+            tree.xpath("//form[contains(@class, 'o_work_order_approve_form')]")
+        )
+        self.assertTrue(tree.xpath("//a[contains(@class, 'o_work_order_sign_button')]"))
+        self.assertTrue(
+            tree.xpath("//*[contains(@class, 'o_work_order_revision_decline_note')]")
+        )
+
+    def test_approve_with_the_link(self):
+        res = self._post("/approve", {"access_token": self.token})
+        self.assertEqual(res.status_code, 303)
+        self.assertEqual(
+            parse_qs(urlsplit(res.headers["Location"]).query)["message"], ["approved"]
+        )
+        self.assertRecordValues(
+            self.order,
+            [
+                {
+                    "state": "approved",
+                    "reapproval_state": False,
+                    "approved_amount": self.order.amount_total,
+                }
+            ],
+        )
+
+    def test_decline_with_the_link(self):
+        res = self._post(
+            "/decline", {"access_token": self.token, "decline_reason": "Not now"}
+        )
+        self.assertEqual(res.status_code, 303)
+        self.assertRecordValues(
+            self.order,
+            [{"state": "approved", "reapproval_state": "declined"}],
+        )
+        page = self.url_open(res.headers["Location"]).text
+        self.assertIn("You declined the revised quote", page)
+
+    @mute_logger("odoo.http")
+    def test_refused_without_access_changes_nothing(self):
+        before = (self.order.reapproval_state, self.order.approved_amount)
+        for token in ("", "forged", self.token[:-1]):
+            with self.subTest(token=token):
+                res = self._post("/approve", {"access_token": token})
+                self.assertEqual(res.status_code, 303)
+                self.assertEqual(urlsplit(res.headers["Location"]).path, "/my")
+        self.authenticate("wo_other_reapproval", "wo_other_reapproval")
+        res = self._post("/decline", {"access_token": ""})
+        self.assertEqual(urlsplit(res.headers["Location"]).path, "/my")
+        self.order.invalidate_recordset()
+        self.assertEqual(
+            (self.order.reapproval_state, self.order.approved_amount), before
+        )
