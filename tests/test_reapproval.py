@@ -7,6 +7,7 @@ from odoo import Command, http
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
+from odoo.tools.safe_eval import safe_eval
 
 from .common import WorkOrderCommon
 from .test_portal import PNG
@@ -257,6 +258,15 @@ class TestReapproval(ReapprovalCommon):
             button = header.xpath(f"button[@name='{name}']")
             self.assertEqual(len(button), 1, name)
             self.assertIn("not approval_outdated", button[0].get("invisible"))
+        # Start Work waits while the revised quote is pending
+        for button in header.xpath("button[@name='action_start']"):
+            for state in ("approved", "scheduled"):
+                self.assertTrue(
+                    safe_eval(
+                        button.get("invisible"),
+                        {"state": state, "reapproval_state": "pending"},
+                    )
+                )
 
 
 @tagged("post_install", "-at_install")
