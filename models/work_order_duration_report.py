@@ -3,9 +3,10 @@ from odoo.tools import SQL
 
 from .work_order import STATES
 
+# In display order: the keys sort like the labels should show
 DURATION_KINDS = [
     ("estimated", "Estimated"),
-    ("actual", "Actual"),
+    ("real", "Actual"),
     ("variance", "Variance"),
 ]
 
@@ -13,10 +14,13 @@ DURATION_KINDS = [
 class WorkOrderDurationReport(models.Model):
     """Estimated and actual hours side by side, one row per work order and kind.
 
-    A graph or pivot grouped by ``kind`` shows the estimated hours, the actual
-    hours and their variance next to each other. Actual hours and the variance
-    exist only once the work started: a work order that did not start has
-    only its estimated row.
+    The graph, grouped by ``kind``, draws the estimated hours, the actual hours
+    and their variance next to each other (``hours``); the pivot shows them as
+    three measures (``estimated_hours``, ``actual_hours``, ``variance_hours``,
+    each set on its own kind's row). Actual hours and the variance exist only
+    once the work started: a work order that did not start has only its
+    estimated row. Actual hours include the time of a work order still In
+    Progress.
     """
 
     _name = "work.order.duration.report"
@@ -27,6 +31,9 @@ class WorkOrderDurationReport(models.Model):
     order_id = fields.Many2one("work.order", string="Work Order", readonly=True)
     kind = fields.Selection(DURATION_KINDS, readonly=True)
     hours = fields.Float(readonly=True, aggregator="sum")
+    estimated_hours = fields.Float(string="Estimated", readonly=True, aggregator="sum")
+    actual_hours = fields.Float(string="Actual", readonly=True, aggregator="sum")
+    variance_hours = fields.Float(string="Variance", readonly=True, aggregator="sum")
     user_id = fields.Many2one("res.users", string="Technician", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     template_id = fields.Many2one("work.order.template", readonly=True)
@@ -47,6 +54,12 @@ class WorkOrderDurationReport(models.Model):
                    wo.id AS order_id,
                    %(kind)s AS kind,
                    %(hours)s AS hours,
+                   CASE WHEN %(kind)s = 'estimated' THEN %(hours)s ELSE 0 END
+                       AS estimated_hours,
+                   CASE WHEN %(kind)s = 'real' THEN %(hours)s ELSE 0 END
+                       AS actual_hours,
+                   CASE WHEN %(kind)s = 'variance' THEN %(hours)s ELSE 0 END
+                       AS variance_hours,
                    wo.user_id,
                    wo.partner_id,
                    wo.template_id,
@@ -67,21 +80,18 @@ class WorkOrderDurationReport(models.Model):
 
     def _query(self):
         started = SQL("wo.date_started IS NOT NULL")
+        estimated = SQL("COALESCE(wo.estimated_duration, 0)")
+        # the clock of a work order In Progress runs since in_progress_since
+        actual = SQL(
+            "COALESCE(wo.actual_duration, 0) + COALESCE(EXTRACT(EPOCH FROM "
+            "(NOW() AT TIME ZONE 'UTC') - wo.in_progress_since) / 3600.0, 0)"
+        )
         return SQL(" UNION ALL ").join(
             [
+                self._select_kind("estimated", estimated, SQL("TRUE")),
+                self._select_kind("real", actual, started),
                 self._select_kind(
-                    "estimated", SQL("COALESCE(wo.estimated_duration, 0)"), SQL("TRUE")
-                ),
-                self._select_kind(
-                    "actual", SQL("COALESCE(wo.actual_duration, 0)"), started
-                ),
-                self._select_kind(
-                    "variance",
-                    SQL(
-                        "COALESCE(wo.actual_duration, 0) "
-                        "- COALESCE(wo.estimated_duration, 0)"
-                    ),
-                    started,
+                    "variance", SQL("%s - %s", actual, estimated), started
                 ),
             ]
         )

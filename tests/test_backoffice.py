@@ -1,8 +1,9 @@
 import ast
+from datetime import timedelta
 
 from lxml import etree
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, HttpCase, tagged
 from odoo.tools import mute_logger
@@ -403,7 +404,7 @@ class TestDurations(WorkOrderCommon):
                 [
                     (self.order.id, "estimated", 1.5),
                     (started.id, "estimated", 2.0),
-                    (started.id, "actual", started.actual_duration),
+                    (started.id, "real", started.actual_duration),
                     (started.id, "variance", started.actual_duration - 2.0),
                 ]
             ),
@@ -415,7 +416,7 @@ class TestDurations(WorkOrderCommon):
             groups,
             {
                 "estimated": 2.0,
-                "actual": started.actual_duration,
+                "real": started.actual_duration,
                 "variance": started.actual_duration - 2.0,
             },
         )
@@ -424,7 +425,29 @@ class TestDurations(WorkOrderCommon):
         self.assertEqual(graph.get("stacked"), "0")
         self.assertEqual([node.get("name") for node in graph.iter("field")][1], "kind")
         pivot = etree.fromstring(Report.get_view(view_type="pivot")["arch"])
-        self.assertTrue(pivot.xpath("//field[@name='kind'][@type='col']"))
+        self.assertEqual(
+            pivot.xpath("//field[@type='measure']/@name"),
+            ["estimated_hours", "actual_hours", "variance_hours"],
+        )
+        totals = Report._read_group(
+            [("order_id", "in", (self.order + started).ids)],
+            [],
+            ["estimated_hours:sum", "actual_hours:sum", "variance_hours:sum"],
+        )[0]
+        self.assertEqual(
+            totals,
+            (3.5, started.actual_duration, started.actual_duration - 2.0),
+        )
+        # a work order still In Progress counts its running clock
+        running = self._create_order(estimated_duration=1.0)
+        running.write({"state": "approved"})
+        running.action_start()
+        running.write({"in_progress_since": fields.Datetime.now() - timedelta(hours=2)})
+        self.env.flush_all()
+        actual = Report.search(
+            [("order_id", "=", running.id), ("kind", "=", "real")]
+        ).hours
+        self.assertAlmostEqual(actual, 2.0, delta=0.5)
         technician_rows = Report.with_user(self.technician).search(
             [("order_id", "=", started.id)]
         )
