@@ -154,6 +154,7 @@ class WorkOrder(models.Model):
         """The total the invoice will bill (tax included)."""
         self.ensure_one()
         return self.amount_total
+
     def _sync_invoiced_state(self):
         """Follow the invoice: Invoiced while a live invoice exists, Completed
         again (and invoiceable) once it is cancelled or deleted.
