@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 from lxml import html as lxml_html
 
-from odoo import Command
+from odoo import Command, _
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -129,7 +129,7 @@ class TestPrintSeveral(WorkOrderCommon, HttpCase):
 
         def debian_converter(report, bodies, *args, **kwargs):
             if len(bodies) > 1:
-                raise UserError("does not support more than one input document")
+                raise UserError(_("does not support more than one input document"))
             return one_page_pdf()
 
         self.authenticate("wo_manager", "wo_manager")
