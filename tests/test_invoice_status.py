@@ -155,6 +155,7 @@ class TestInvoiceStatus(InvoiceCommon):
         self.assertIn(order, found)
 
 
+@tagged("post_install", "-at_install")
 class TestInvoiceFollowsConcurrency(ConcurrentWorkOrderCase):
     """After a cancelled invoice, ten concurrent Generate Invoice still make one."""
 
