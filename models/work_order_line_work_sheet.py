@@ -26,7 +26,7 @@ class WorkOrderLine(models.Model):
                 and not move.origin_returned_move_id
                 and not move.scrapped
             )
-        return line._get_procured_moves()
+        return line._get_chain_moves()._filter_work_order_procured()
 
     def _get_work_sheet_part(self):
         """One row of the work sheet's parts (see ``_get_work_sheet_parts``)."""
