@@ -1,1 +1,3 @@
 from . import portal
+from . import portal_payment
+from . import portal_agreement

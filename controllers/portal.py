@@ -1,12 +1,9 @@
 from urllib.parse import urlencode
 
-from werkzeug.exceptions import NotFound
-
 from odoo import _, http
-from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import content_disposition, request
 
-from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.controllers import portal as payment_portal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
@@ -17,7 +14,6 @@ REPORT_REF = "work_order.action_report_work_order"
 # that carry the link): kept out of caches, and the link, token included, out of
 # the Referer header of whatever the page links to or loads.
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-PAYMENT_FLOWS = ("redirect", "direct", "token")
 SERVICE_REPORT_REF = "work_order.action_report_work_order_service"
 # Photo sizes the portal serves: the thumbnail and the full view.
 PHOTO_FIELDS = {"thumb": "image_256", "full": "image_1024"}
@@ -149,17 +145,6 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
 
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
-        if "work_order_recurrence_count" in counters:
-            Recurrence = request.env["work.order.recurrence"]
-            values["work_order_recurrence_count"] = (
-                Recurrence.search_count(
-                    self._prepare_work_order_recurrences_domain(
-                        request.env.user.partner_id
-                    )
-                )
-                if Recurrence.has_access("read")
-                else 0
-            )
         if "work_order_count" in counters:
             WorkOrder = request.env["work.order"]
             values["work_order_count"] = (
@@ -246,7 +231,6 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
             "backend_url": f"/odoo/work.order/{order_sudo.id}",
             "page_name": "work_order",
         }
-        values.update(self._get_work_order_payment_values(order_sudo))
         return self._get_page_view_values(
             order_sudo, access_token, values, "my_work_orders_history", False
         )
@@ -520,258 +504,6 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
             "redirect_url": order_sudo.get_portal_url(query_string="&message=signed"),
         }
 
-    # ------------------------------------------------------------------
-    # Online payment (Odoo's payment form, like sale's portal)
-    # ------------------------------------------------------------------
-
-    def _get_work_order_payment_values(self, order_sudo):
-        """The payment form's context on the work order's page, when the
-        customer has something to pay there: the deposit, or the balance of the
-        posted invoice. A payment still processing is shown instead of a form."""
-        last_tx = order_sudo.transaction_ids._get_last()
-        amount = order_sudo._get_portal_payment_amount()
-        values = {
-            "payment_last_tx": last_tx,
-            "payment_open": bool(amount) and last_tx.state != "pending",
-        }
-        if not values["payment_open"]:
-            return values
-        logged_in = not request.env.user._is_public()
-        partner_sudo = (
-            request.env.user.partner_id
-            if logged_in
-            else order_sudo._get_payment_partner()
-        )
-        company = order_sudo.company_id
-        currency = order_sudo.currency_id
-        availability_report = {}
-        providers_sudo = (
-            request.env["payment.provider"]
-            .sudo()
-            ._get_compatible_providers(
-                company.id,
-                partner_sudo.id,
-                amount,
-                currency_id=currency.id,
-                report=availability_report,
-            )
-        )
-        payment_methods_sudo = (
-            request.env["payment.method"]
-            .sudo()
-            ._get_compatible_payment_methods(
-                providers_sudo.ids,
-                partner_sudo.id,
-                currency_id=currency.id,
-                report=availability_report,
-            )
-        )
-        # A visitor with the link never sees, saves nor pays with the
-        # customer's saved payment methods.
-        tokens_sudo = request.env["payment.token"].sudo()
-        show_tokenize = dict.fromkeys(providers_sudo.ids, False)
-        if logged_in:
-            tokens_sudo = tokens_sudo._get_available_tokens(
-                providers_sudo.ids, partner_sudo.id
-            )
-            show_tokenize = self._compute_show_tokenize_input_mapping(providers_sudo)
-        values.update(
-            {
-                "company_mismatch": not self._can_partner_pay_in_company(
-                    partner_sudo, company
-                ),
-                "expected_company": company,
-                "show_tokenize_input_mapping": show_tokenize,
-                "amount": amount,
-                "currency": currency,
-                "partner_id": partner_sudo.id,
-                "providers_sudo": providers_sudo,
-                "payment_methods_sudo": payment_methods_sudo,
-                "tokens_sudo": tokens_sudo,
-                "availability_report": availability_report,
-                "transaction_route": order_sudo.get_portal_url(suffix="/transaction"),
-                "landing_route": order_sudo.get_portal_url(),
-                "access_token": order_sudo._portal_ensure_token(),
-            }
-        )
-        return values
-
-    @http.route(
-        "/my/work-orders/<int:order_id>/transaction",
-        type="json",
-        auth="public",
-        methods=["POST"],
-    )
-    def portal_work_order_transaction(self, order_id, access_token=None, **kwargs):
-        """Create a draft payment of the work order and return its processing
-        values: the payment form's transaction route, like sale's.
-
-        The amount is checked against what the work order may be paid now; the
-        approval is decided later from the transactions themselves.
-
-        Unlike the other JSON routes here, a refusal is an error, not an
-        ``{"error": ...}`` result: Odoo's payment form, and every provider's
-        script built on it, expect the transaction route to fail that way (as
-        sale's does) and show the message.
-        """
-        self._work_order_private(request.future_response)
-        bad_input = self._check_work_order_inputs(
-            access_token=access_token,
-            flow=kwargs.get("flow"),
-            landing_route=kwargs.get("landing_route"),
-        )
-        if bad_input:
-            raise ValidationError(bad_input)
-        order_sudo = self._get_work_order_sudo(order_id, access_token)
-        if order_sudo is None:
-            raise ValidationError(_("This work order is not available."))
-        if request.env.user._is_internal():
-            # staff preview the customer's page: the payment is the customer's
-            raise ValidationError(
-                _(
-                    "Only the customer pays here. Send them a payment link (Payment "
-                    "Link on the work order)."
-                )
-            )
-        self._validate_transaction_kwargs(kwargs)
-        logged_in = not request.env.user._is_public()
-        flow = kwargs.get("flow")
-        if flow not in PAYMENT_FLOWS or kwargs.get("is_validation"):
-            raise ValidationError(_("This payment cannot be processed."))
-        if flow == "token" and not logged_in:
-            raise ValidationError(_("Log in to pay with a saved payment method."))
-        try:
-            amount = order_sudo._check_online_payment_amount(kwargs.get("amount"))
-        except UserError as error:
-            raise ValidationError(str(error)) from None
-        partner_sudo = (
-            request.env.user.partner_id
-            if logged_in
-            else order_sudo._get_payment_partner()
-        )
-        provider_id = self._cast_as_int(kwargs.get("provider_id"))
-        token_id = self._cast_as_int(kwargs.get("token_id"))
-        if flow == "token":
-            provider_id = (
-                request.env["payment.token"]
-                .sudo()
-                .browse(token_id)
-                .exists()
-                .provider_id.id
-                if token_id
-                else None
-            )
-        providers_sudo = (
-            request.env["payment.provider"]
-            .sudo()
-            ._get_compatible_providers(
-                order_sudo.company_id.id,
-                partner_sudo.id,
-                amount,
-                currency_id=order_sudo.currency_id.id,
-            )
-        )
-        payment_method_id = self._cast_as_int(kwargs.get("payment_method_id"))
-        if flow != "token":
-            payment_methods_sudo = (
-                request.env["payment.method"]
-                .sudo()
-                ._get_compatible_payment_methods(
-                    providers_sudo.ids,
-                    partner_sudo.id,
-                    currency_id=order_sudo.currency_id.id,
-                )
-            )
-            if payment_method_id not in payment_methods_sudo.ids:
-                provider_id = None
-        if not provider_id or provider_id not in providers_sudo.ids:
-            raise ValidationError(
-                _("This payment method is not available for this work order.")
-            )
-        kwargs.update(
-            {
-                "provider_id": provider_id,
-                "payment_method_id": payment_method_id,
-                "token_id": token_id,
-                "amount": amount,
-                "currency_id": order_sudo.currency_id.id,
-                "partner_id": partner_sudo.id,
-                "tokenization_requested": logged_in
-                and bool(kwargs.get("tokenization_requested")),
-                "landing_route": order_sudo.get_portal_url(),
-            }
-        )
-        kwargs.pop("csrf_token", None)
-        tx_sudo = self._create_transaction(
-            custom_create_values=order_sudo._get_transaction_create_values(), **kwargs
-        )
-        return tx_sudo._get_processing_values()
-
-    @http.route()
-    def payment_pay(
-        self, *args, amount=None, work_order_id=None, access_token=None, **kwargs
-    ):
-        """Override of `payment`: the payment link of a work order (Odoo's payment
-        link wizard) carries its portal token, and pays the work order."""
-        if work_order_id is not None:
-            bad_input = self._check_work_order_inputs(
-                work_order_id=work_order_id, access_token=access_token, amount=amount
-            )
-            if bad_input:
-                return self._work_order_bad_request(bad_input)
-        work_order_id = self._cast_as_int(work_order_id)
-        if work_order_id:
-            order_sudo = self._get_work_order_sudo(work_order_id, access_token)
-            if order_sudo is None:
-                raise NotFound()
-            amount = self._cast_as_float(amount)
-            partner = order_sudo._get_payment_partner()
-            currency = order_sudo.currency_id
-            kwargs.update(
-                {
-                    "reference": order_sudo.name,
-                    "currency_id": currency.id,
-                    "partner_id": partner.id,
-                    "company_id": order_sudo.company_id.id,
-                    "work_order_id": order_sudo.id,
-                    "work_order_access_token": access_token,
-                }
-            )
-            # /payment/pay checks the partner, amount and currency of a payment
-            # token; the work order's own token was checked above.
-            access_token = payment_utils.generate_access_token(
-                partner.id, amount, currency.id
-            )
-        response = super().payment_pay(
-            *args, amount=amount, access_token=access_token, **kwargs
-        )
-        return self._work_order_private(response) if work_order_id else response
-
-    def _get_extra_payment_form_values(
-        self, work_order_id=None, work_order_access_token=None, **kwargs
-    ):
-        """Override of `payment`: a work order's payment goes through its own
-        transaction route and comes back to its portal page."""
-        form_values = super()._get_extra_payment_form_values(**kwargs)
-        work_order_id = self._cast_as_int(work_order_id)
-        if not work_order_id:
-            return form_values
-        order_sudo = self._get_work_order_sudo(work_order_id, work_order_access_token)
-        if order_sudo is None:
-            raise NotFound()
-        try:
-            order_sudo._check_online_payment_amount(kwargs.get("amount"))
-        except UserError:
-            form_values["amount"] = 0.0  # the page says there is nothing to pay
-        form_values.update(
-            {
-                "transaction_route": order_sudo.get_portal_url(suffix="/transaction"),
-                "landing_route": order_sudo.get_portal_url(),
-                "access_token": order_sudo._portal_ensure_token(),
-            }
-        )
-        return form_values
-
     @http.route(
         "/my/work-orders/<int:order_id>/service-report",
         type="http",
@@ -834,100 +566,3 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
             photo_sudo, field or PHOTO_FIELDS["thumb"]
         )
         return self._work_order_private(stream.get_response())
-
-    # ------------------------------------------------------------------
-    # Service agreements
-    # ------------------------------------------------------------------
-
-    def _get_work_order_recurrence_sudo(self, recurrence_id, access_token):
-        """The service agreement the visitor may open (sudo), or None: the same
-        check as ``_get_work_order_sudo``, on the agreement."""
-        token = self._sanitize_work_order_token(access_token)
-        try:
-            agreement_sudo = self._document_check_access(
-                "work.order.recurrence", recurrence_id, token
-            )
-        except (AccessError, MissingError):
-            return None
-        return agreement_sudo if agreement_sudo._is_shown_in_portal() else None
-
-    def _prepare_work_order_recurrences_domain(self, partner):
-        return [
-            ("commercial_partner_id", "=", partner.commercial_partner_id.id),
-            ("state", "!=", "draft"),
-        ]
-
-    @http.route(
-        [
-            "/my/work-orders/agreements",
-            "/my/work-orders/agreements/page/<int:page>",
-        ],
-        type="http",
-        auth="user",
-        website=True,
-        readonly=True,
-    )
-    def portal_my_work_order_recurrences(self, page=1, **kw):
-        Recurrence = request.env["work.order.recurrence"]
-        domain = self._prepare_work_order_recurrences_domain(
-            request.env.user.partner_id
-        )
-        pager = portal_pager(
-            url="/my/work-orders/agreements",
-            total=Recurrence.search_count(domain),
-            page=page,
-            step=self._items_per_page,
-        )
-        agreements = Recurrence.search(
-            domain,
-            order="state desc, id desc",
-            limit=self._items_per_page,
-            offset=pager["offset"],
-        )
-        request.session["my_work_order_recurrences_history"] = agreements.ids[:100]
-        values = self._prepare_portal_layout_values()
-        values.update(
-            {
-                # Sudo only on the records the visitor's own search returned.
-                "agreements": agreements.sudo(),
-                "page_name": "work_order_recurrence",
-                "default_url": "/my/work-orders/agreements",
-                "pager": pager,
-            }
-        )
-        return request.render("work_order.portal_my_work_order_recurrences", values)
-
-    # Not read-only: the links to the visits carry their access tokens, which
-    # are created on first use.
-    @http.route(
-        "/my/work-orders/agreements/<int:recurrence_id>",
-        type="http",
-        auth="public",
-        methods=["GET"],
-        website=True,
-    )
-    def portal_work_order_recurrence_page(self, recurrence_id, access_token=None, **kw):
-        bad_input = self._check_work_order_inputs(access_token=access_token)
-        if bad_input:
-            return self._work_order_bad_request(bad_input)
-        agreement_sudo = self._get_work_order_recurrence_sudo(
-            recurrence_id, access_token
-        )
-        if agreement_sudo is None:
-            return request.redirect("/my")
-        values = {
-            "agreement": agreement_sudo,
-            "upcoming_visits": agreement_sudo._get_portal_upcoming_visits(),
-            "recent_visits": agreement_sudo._get_portal_recent_visits(),
-            "page_name": "work_order_recurrence",
-        }
-        values = self._get_page_view_values(
-            agreement_sudo,
-            self._sanitize_work_order_token(access_token),
-            values,
-            "my_work_order_recurrences_history",
-            False,
-        )
-        return self._work_order_private(
-            request.render("work_order.portal_work_order_recurrence_page", values)
-        )
