@@ -41,5 +41,6 @@ from . import sale_order
 from . import sale_order_line
 from . import payment_transaction
 from . import work_order_onsite
+from . import work_order_completion
 from . import work_order_photo
 from . import work_order_line_onsite
