@@ -1,3 +1,4 @@
+import time
 from urllib.parse import urlencode
 
 from odoo import _, http
@@ -17,6 +18,16 @@ PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"
 SERVICE_REPORT_REF = "work_order.action_report_work_order_service"
 # Photo sizes the portal serves: the thumbnail and the full view.
 PHOTO_FIELDS = {"thumb": "image_256", "full": "image_1024"}
+# After a visitor's decision, their session's read-only pages read the primary
+# database for this long: a read replica a moment behind never shows them the
+# page as it was before their own change.
+PRIMARY_READS_SECONDS = 60
+PRIMARY_READS_SESSION_KEY = "work_order_primary_reads_until"
+
+
+def _may_read_replica(controller):
+    """``readonly`` of the portal's read-only routes (evaluated per request)."""
+    return request.session.get(PRIMARY_READS_SESSION_KEY, 0) < time.time()
 
 
 class WorkOrderPortal(payment_portal.PaymentPortal):
@@ -244,7 +255,7 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
         type="http",
         auth="user",
         website=True,
-        readonly=True,
+        readonly=_may_read_replica,
     )
     def portal_my_work_orders(
         self, page=1, sortby=None, filterby=None, search=None, search_in=None, **kw
@@ -369,6 +380,11 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
         )
 
     @staticmethod
+    def _read_primary_for_a_while():
+        """The visitor just changed something: see ``PRIMARY_READS_SECONDS``."""
+        request.session[PRIMARY_READS_SESSION_KEY] = time.time() + PRIMARY_READS_SECONDS
+
+    @staticmethod
     def _staff_decision_message():
         return _(
             "Only the customer answers here. Staff record the customer's approval "
@@ -417,6 +433,7 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
                     order_sudo.get_portal_url(query_string=f"&error={error}")
                 )
             )
+        self._read_primary_for_a_while()
         return self._work_order_private(
             request.redirect(
                 order_sudo.get_portal_url(query_string=f"&message={outcome}")
@@ -499,6 +516,7 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
                 )
         except UserError as e:
             return {"error": str(e)}
+        self._read_primary_for_a_while()
         return {
             "force_refresh": True,
             "redirect_url": order_sudo.get_portal_url(query_string="&message=signed"),

@@ -10,6 +10,7 @@ ODOO_SERIES=18.0
 ODOO_URL_DEFAULT="https://nightly.odoo.com/18.0/nightly/tgz/odoo_18.0.latest.tar.gz"
 ODOO_URL_FALLBACK="https://github.com/odoo/odoo/archive/refs/heads/18.0.tar.gz"
 PRIVATE_PG_PORT=54329
+REPLICA_PG_PORT=54330
 
 say() { printf '==> %s\n' "$*"; }
 die() {
@@ -289,6 +290,46 @@ start_private_pg() {
         -o "-p $PG_PORT -k $run -c listen_addresses=''" start </dev/null >>"$log" 2>&1 ||
         pg_refuse "pg_ctl start failed (log: $log)"
     pg_ready "$PG_HOST" "$PG_PORT" || pg_refuse "it does not answer on $run (log: $log)"
+}
+
+# A hot standby of the private cluster (streaming replication), made afresh
+# with pg_basebackup each time; it runs as the cluster's owner on its own
+# port and socket folder, and stop_replica removes it.
+REPLICA_DATA_DIRNAME=pgreplica
+start_replica() {
+    local bin data="$CACHE/$REPLICA_DATA_DIRNAME" run="$CACHE/pgreplica-run"
+    local log="$CACHE/logs/postgres-replica.log" owner="" as=()
+    [ "$PG_HOST" = "$CACHE/pgrun" ] || return 1
+    bin="$(newest_pg_bin)"
+    [ -x "$bin/pg_basebackup" ] || return 1
+    stop_replica
+    mkdir -p "$data" "$run"
+    chmod 700 "$data"
+    if is_root; then
+        owner="$(stat -c %U "$CACHE/pgdata")"
+        chown -R "$owner" "$data" "$run" && touch "$log" && chown "$owner" "$log"
+        as=(runuser -u "$owner" --)
+    fi
+    say "copying the private cluster into a hot standby ($data, port $REPLICA_PG_PORT)"
+    "${as[@]}" "$bin/pg_basebackup" -h "$PG_HOST" -p "$PG_PORT" -U odoo -D "$data" \
+        -R -X stream -c fast </dev/null >>"$log" 2>&1 || return 1
+    "${as[@]}" "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+        -o "-p $REPLICA_PG_PORT -k $run -c listen_addresses='' -c hot_standby=on" \
+        start </dev/null >>"$log" 2>&1 || return 1
+    pg_ready "$run" "$REPLICA_PG_PORT" || return 1
+    REPLICA_HOST="$run" REPLICA_PORT="$REPLICA_PG_PORT"
+}
+
+stop_replica() {
+    local bin data="$CACHE/$REPLICA_DATA_DIRNAME" as=()
+    [ -d "$data" ] || return 0
+    bin="$(newest_pg_bin)"
+    is_root && as=(runuser -u "$(stat -c %U "$data")" --)
+    if [ -f "$data/postmaster.pid" ]; then
+        "${as[@]}" "$bin/pg_ctl" -D "$data" -m fast -w stop </dev/null \
+            >>"$CACHE/logs/postgres-replica.log" 2>&1 || true
+    fi
+    rm -rf "$data"
 }
 
 pg_refuse() {

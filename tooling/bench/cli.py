@@ -8,6 +8,7 @@ from . import http_load, report, server
 from .database import build_dataset, dataset_sizes, ensure_database
 from .dataset import FULL_CUSTOMERS, FULL_ORDERS, MIN_CUSTOMERS, MIN_ORDERS
 from .measures import measure_in_process
+from .replica import measure_replica
 
 DEFAULT_PORT = 8469  # HTTP port of the prefork server, when free
 
@@ -45,6 +46,8 @@ def parse_args(argv):
     parser.add_argument("--name-search", default="garcia")
     parser.add_argument("--address-search", default="maple")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--replica-host", help="socket folder or host of a standby")
+    parser.add_argument("--replica-port", help="port of that standby")
     args = parser.parse_args(argv)
     if not 0 < args.scale <= 1.0:
         parser.error("--scale must be in (0, 1]")
@@ -74,6 +77,10 @@ def main(argv):
         results.notes.append("Portal pages skipped (--skip-http).")
     else:
         http_load.measure_portal(args, marker, results)
+        if args.replica_host:
+            measure_replica(odoo, args, marker, results)
+        else:
+            results.notes.append("Replica rows skipped: no standby given.")
     path = report.write_report(args, results, sizes, started)
     print()
     print(f"work_order benchmark, scale {args.scale:g}: {sizes}")

@@ -64,23 +64,29 @@ def odoo_bin(args, *extra, log_name):
 class OdooServer:
     """Odoo in prefork mode on 127.0.0.1 (see serve()); always stopped by stop()."""
 
-    def __init__(self, args, port):
+    def __init__(self, args, port, replica=None):
         self.args = args
         self.port = port
+        self.replica = replica  # (host, port) of a standby, else the primary
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         self.log_path = os.path.join(args.log_dir, f"benchmark-server-{stamp}.log")
         self.proc = None
         self.offset = 0
 
     def command(self):
-        # The primary server doubles as "replica": read-only routes then get a
-        # read-only connection, and the request log shows the cursor mode.
-        replica = [
-            opt.replace(name, name.replace("db_", "db_replica_"))
-            for opt in self.args.odoo_args
-            for name in ("--db_host", "--db_port")
-            if opt.startswith(f"{name}=")
-        ]
+        # Without a standby, the primary server doubles as "replica": read-only
+        # routes then get a read-only connection, and the request log shows the
+        # cursor mode.
+        if self.replica:
+            host, port = self.replica
+            replica = [f"--db_replica_host={host}", f"--db_replica_port={port}"]
+        else:
+            replica = [
+                opt.replace(name, name.replace("db_", "db_replica_"))
+                for opt in self.args.odoo_args
+                for name in ("--db_host", "--db_port")
+                if opt.startswith(f"{name}=")
+            ]
         return [
             sys.executable,
             PACKAGE_DIR,
