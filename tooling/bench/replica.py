@@ -156,7 +156,11 @@ def routes_on_servers(args, marker, results, pair, client):
         ),
         ("service agreements list", "/my/work-orders/agreements", None),
     ]
+    warm = 2 * args.workers + 2  # until every worker has loaded its registry
     for label, wo_path, so_path in rows:
+        for path in filter(None, (wo_path, so_path)):
+            for _n in range(warm):
+                getter(path)()
         found = [
             fmt_where(pair.where(getter(path), REQUESTS_PER_ROUTE)) if path else None
             for path in (wo_path, so_path)
