@@ -66,9 +66,9 @@ class WorkOrder(models.Model):
     def action_create_invoice(self):
         """Generate Invoice: one draft customer invoice per completed work order.
 
-        Works on one work order (the form button) or many (the list action).
+        Works on one work order (the form button) or many (the list action);
+        the state is checked under the row lock, in ``_create_invoices``.
         """
-        self._check_transition("action_create_invoice")
         self._check_can_invoice()
         invoices = self._create_invoices()
         if not self.env["account.move"].has_access("read"):
