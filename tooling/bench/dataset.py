@@ -17,7 +17,7 @@ BIG_ORDER_COPIES = 10  # order #2 of the portal customer gets 4 x 10 lines
 PARTS = 50  # storable products: every 2nd has stock, every 5th a reorder rule
 ON_HAND = 100.0  # stock of the parts that have some
 REORDER_MIN, REORDER_MAX = 100.0, 200.0
-DATASET_VERSION = 2  # raise it when the generated data changes
+DATASET_VERSION = 3  # raise it when the generated data changes
 MARKER_KEY = "work_order.benchmark_dataset"
 INSTALL_KEY = "work_order.benchmark_install"
 PORTAL_LOGIN = "bench_portal"
@@ -393,6 +393,8 @@ class Dataset:
             "state": state,
             # sent to the customer from Quoted on (slots 2..19): the portal shows it
             "customer_visible": f"{slot} >= 2",
+            # the link in the quote e-mail carries the access token
+            "access_token": f"CASE WHEN {slot} >= 2 THEN gen_random_uuid()::text END",
             # hashed, so that priority does not follow the customer (g % customers)
             "priority": "(ARRAY['0','1','1','1','2','3'])"
             "[1 + mod(abs(hashint4(g)), 6)]",
@@ -548,6 +550,9 @@ class Dataset:
             "partner_invoice_id": self.partner_expr(),
             "partner_shipping_id": self.partner_expr(),
             "state": state,
+            # sent quotes and orders: their e-mail's link made the access token
+            "access_token": f"CASE WHEN {state} <> 'draft' "
+            "THEN gen_random_uuid()::text END",
             "date_order": created,
             "create_date": created,
             "write_date": created,
