@@ -1,30 +1,17 @@
 """Measures in this process: list search, Generate Invoice, stock availability,
 the service agreements' daily job."""
 
-import statistics
-import time
 from datetime import date, timedelta
 from unittest.mock import patch
 
-from lxml import etree
-
+from .counting import count_queries
 from .dataset import PORTAL_ORDERS, SMALL_PORTAL_ORDERS
+from .list_search import measure_list_search, measure_search_floors
 from .report import say
 
-PAGE_SIZES = (80, 20)  # list rows: the web client's default page, and a smaller one
-COUNT_LIMIT = 10001  # the web client's count limit of a list
 INVOICE_BATCHES = (1, 10, 100)  # orders per Generate Invoice
 INVOICE_WARM_UP = 2  # orders invoiced once first, to warm the caches
 STOCK_LINES = (5, 50)  # lines of the orders whose availability is read
-
-
-def count_queries(cr, func):
-    """(result, number of queries, seconds) of func(), flushes included."""
-    before = cr.sql_log_count
-    t0 = time.perf_counter()
-    result = func()
-    elapsed = time.perf_counter() - t0
-    return result, cr.sql_log_count - before, elapsed
 
 
 def measure_in_process(odoo, args, marker, results):
@@ -42,130 +29,13 @@ def measure_in_process(odoo, args, marker, results):
         env = odoo.api.Environment(cr, admin.id, context)
         try:
             measure_list_search(env, args, results)
+            measure_search_floors(env, args, results)
             cr.rollback()
             measure_invoicing(env, marker, results)
             measure_stock(env, marker, results)
             measure_recurrence(env, marker, results)
         finally:
             cr.rollback()
-
-
-# ------------------------------------------------------------ list search ---
-def list_spec(model, view):
-    """The web client's field specification for the fields of a list arch."""
-    root = etree.fromstring(view["arch"])
-    spec = {}
-    for node in root.iter("field"):
-        if any(parent.tag == "field" for parent in node.iterancestors()):
-            continue
-        name = node.get("name")
-        if model._fields[name].type in ("many2one", "one2many", "many2many"):
-            spec[name] = {"fields": {"display_name": {}}}
-        else:
-            spec[name] = {}
-    return spec, root.get("default_order")
-
-
-def search_cases(env, args):
-    """(model, spec, order, {kind: domain}) of work orders, then of sale orders."""
-    sale_view = env.ref("sale.view_order_tree").id
-    cases = []
-    for model_name, view_id, address_field in (
-        ("work.order", False, "service_address_id"),
-        ("sale.order", sale_view, "partner_shipping_id"),
-    ):
-        model = env[model_name]
-        views = model.get_views([(view_id, "list")])
-        spec, order = list_spec(model, views["views"]["list"])
-        address = [
-            (f"{address_field}.{fname}", "ilike", args.address_search)
-            for fname in ("street", "street2", "city", "zip")
-        ]
-        domains = {
-            "customer": [("partner_id", "child_of", args.name_search)],
-            "address": ["|", "|", "|", *address],
-            "search box": search_box_domain(model, args.name_search),
-        }
-        cases.append((model, spec, order, domains))
-    return cases
-
-
-def search_box_domain(model, term):
-    """The domain of ``term`` typed in the list's search box and Enter: the
-    first field of the model's default search view."""
-    from odoo.tools.safe_eval import safe_eval  # noqa: PLC0415 - Odoo runs here
-
-    arch = model.get_views([(False, "search")])["views"]["search"]["arch"]
-    first = etree.fromstring(arch).find(".//field")
-    filter_domain = (
-        first.get("filter_domain") or f"[('{first.get('name')}', 'ilike', self)]"
-    )
-    return safe_eval(filter_domain, {"self": term})
-
-
-def time_search(env, args, model, spec, order, domain, limit):
-    """(queries, median ms, number of matches) of one web_search_read."""
-
-    def call():
-        return model.web_search_read(
-            domain, spec, limit=limit, order=order, count_limit=COUNT_LIMIT
-        )
-
-    call()  # warm the caches
-    env.invalidate_all()
-    found, queries, _t = count_queries(env.cr, call)
-    times = []
-    for _i in range(args.repeat):
-        env.invalidate_all()
-        times.append(count_queries(env.cr, call)[2])
-    return queries, statistics.median(times) * 1000, found["length"]
-
-
-def measure_list_search(env, args, results):
-    say("back-office list search (web_search_read)")
-    cases = search_cases(env, args)
-    full, short = PAGE_SIZES
-    for kind, label in (
-        ("customer", "customer name"),
-        ("address", "address"),
-        ("search box", "search box (customer name)"),
-    ):
-        fragment = args.address_search if kind == "address" else args.name_search
-        wo, so = (
-            {
-                limit: time_search(env, args, model, spec, order, domains[kind], limit)
-                for limit in PAGE_SIZES
-            }
-            for model, spec, order, domains in cases
-        )
-        results.add(
-            f'List search by {label} "{fragment}": matching orders',
-            wo[full][2],
-            so[full][2],
-        )
-        results.add(
-            f"List search by {label}: queries, {full} / {short} rows",
-            f"{wo[full][0]} / {wo[short][0]}",
-            f"{so[full][0]} / {so[short][0]}",
-        )
-        for limit in PAGE_SIZES:
-            results.add(
-                f"List search by {label}: median time, {limit} rows",
-                wo[limit][1],
-                so[limit][1],
-                "ms",
-            )
-        if wo[full][2] <= full or so[full][2] <= full:
-            # web_search_read counts the matches only when the page is full
-            results.notes.append(
-                f"List search by {label}: fewer than {full} matches, so the "
-                f"{full}-row page runs no count query and the {short}-row page does."
-            )
-        elif wo[full][0] != wo[short][0]:
-            results.notes.append(
-                f"List search by {label}: the work order query count depends on "
-                f"the page size ({wo[full][0]} vs {wo[short][0]})."
-            )
 
 
 # -------------------------------------------------------------- invoicing ---

@@ -1,0 +1,225 @@
+"""The back office's list searches (web_search_read), work orders beside sale
+orders; and bare SQL beside the work orders' searches: the floor the ORM is
+held to. Each bare-SQL query returns what the list's first page shows (the
+ids in the list's order) and the number of matches, with no access rule and
+no field read.
+"""
+
+import statistics
+import time
+
+from lxml import etree
+
+from .counting import count_queries
+from .report import say
+
+PAGE_SIZES = (80, 20)  # list rows: the web client's default page, and a smaller one
+COUNT_LIMIT = 10001  # the web client's count limit of a list
+
+
+# ------------------------------------------------------------ list search ---
+def list_spec(model, view):
+    """The web client's field specification for the fields of a list arch."""
+    root = etree.fromstring(view["arch"])
+    spec = {}
+    for node in root.iter("field"):
+        if any(parent.tag == "field" for parent in node.iterancestors()):
+            continue
+        name = node.get("name")
+        if model._fields[name].type in ("many2one", "one2many", "many2many"):
+            spec[name] = {"fields": {"display_name": {}}}
+        else:
+            spec[name] = {}
+    return spec, root.get("default_order")
+
+
+def search_cases(env, args):
+    """(model, spec, order, {kind: domain}) of work orders, then of sale orders."""
+    sale_view = env.ref("sale.view_order_tree").id
+    cases = []
+    for model_name, view_id, address_field in (
+        ("work.order", False, "service_address_id"),
+        ("sale.order", sale_view, "partner_shipping_id"),
+    ):
+        model = env[model_name]
+        views = model.get_views([(view_id, "list")])
+        spec, order = list_spec(model, views["views"]["list"])
+        address = [
+            (f"{address_field}.{fname}", "ilike", args.address_search)
+            for fname in ("street", "street2", "city", "zip")
+        ]
+        domains = {
+            "customer": [("partner_id", "child_of", args.name_search)],
+            "address": ["|", "|", "|", *address],
+            "search box": search_box_domain(model, args.name_search),
+        }
+        cases.append((model, spec, order, domains))
+    return cases
+
+
+def search_box_domain(model, term):
+    """The domain of ``term`` typed in the list's search box and Enter: the
+    first field of the model's default search view."""
+    from odoo.tools.safe_eval import safe_eval  # noqa: PLC0415 - Odoo runs here
+
+    arch = model.get_views([(False, "search")])["views"]["search"]["arch"]
+    first = etree.fromstring(arch).find(".//field")
+    filter_domain = (
+        first.get("filter_domain") or f"[('{first.get('name')}', 'ilike', self)]"
+    )
+    return safe_eval(filter_domain, {"self": term})
+
+
+def time_search(env, args, model, spec, order, domain, limit):
+    """(queries, median ms, number of matches) of one web_search_read."""
+
+    def call():
+        return model.web_search_read(
+            domain, spec, limit=limit, order=order, count_limit=COUNT_LIMIT
+        )
+
+    call()  # warm the caches
+    env.invalidate_all()
+    found, queries, _t = count_queries(env.cr, call)
+    times = []
+    for _i in range(args.repeat):
+        env.invalidate_all()
+        times.append(count_queries(env.cr, call)[2])
+    return queries, statistics.median(times) * 1000, found["length"]
+
+
+def measure_list_search(env, args, results):
+    say("back-office list search (web_search_read)")
+    cases = search_cases(env, args)
+    full, short = PAGE_SIZES
+    for kind, label in (
+        ("customer", "customer name"),
+        ("address", "address"),
+        ("search box", "search box (customer name)"),
+    ):
+        fragment = args.address_search if kind == "address" else args.name_search
+        wo, so = (
+            {
+                limit: time_search(env, args, model, spec, order, domains[kind], limit)
+                for limit in PAGE_SIZES
+            }
+            for model, spec, order, domains in cases
+        )
+        results.add(
+            f'List search by {label} "{fragment}": matching orders',
+            wo[full][2],
+            so[full][2],
+        )
+        results.add(
+            f"List search by {label}: queries, {full} / {short} rows",
+            f"{wo[full][0]} / {wo[short][0]}",
+            f"{so[full][0]} / {so[short][0]}",
+        )
+        for limit in PAGE_SIZES:
+            results.add(
+                f"List search by {label}: median time, {limit} rows",
+                wo[limit][1],
+                so[limit][1],
+                "ms",
+            )
+        if wo[full][2] <= full or so[full][2] <= full:
+            # web_search_read counts the matches only when the page is full
+            results.notes.append(
+                f"List search by {label}: fewer than {full} matches, so the "
+                f"{full}-row page runs no count query and the {short}-row page does."
+            )
+        elif wo[full][0] != wo[short][0]:
+            results.notes.append(
+                f"List search by {label}: the work order query count depends on "
+                f"the page size ({wo[full][0]} vs {wo[short][0]})."
+            )
+
+
+WO_ORDER = "wo.priority DESC, wo.id DESC"  # work.order's _order, in SQL
+NUMBER_FRAGMENT = "0012"  # WOB/0001200-style numbers: a handful of matches
+
+
+def sql_time(env, args, sql, params):
+    """Median ms of the page query plus the count query."""
+    limit = PAGE_SIZES[0]
+    page = (
+        f"SELECT wo.id FROM work_order wo WHERE {sql} ORDER BY {WO_ORDER} LIMIT {limit}"
+    )
+    count = f"SELECT count(*) FROM work_order wo WHERE {sql}"
+    times = []
+    for _i in range(args.repeat + 1):
+        t0 = time.perf_counter()
+        env.cr.execute(page, params)
+        env.cr.fetchall()
+        env.cr.execute(count, params)
+        found = env.cr.fetchone()[0]
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times[1:]) * 1000, found
+
+
+def floors(args):
+    """{kind: (where clause on work_order wo, params)} of the bare-SQL searches."""
+    name = f"%{args.name_search}%"
+    address = f"%{args.address_search}%"
+    customer = (
+        "wo.partner_id IN (WITH RECURSIVE tree AS (SELECT id FROM res_partner "
+        "WHERE complete_name ILIKE %s UNION SELECT child.id FROM res_partner child "
+        "JOIN tree ON child.parent_id = tree.id) SELECT id FROM tree)"
+    )
+    return {
+        "customer": (customer, [name]),
+        "address": (
+            "wo.service_address_id IN (SELECT id FROM res_partner WHERE "
+            "street ILIKE %s OR street2 ILIKE %s OR city ILIKE %s OR zip ILIKE %s)",
+            [address] * 4,
+        ),
+        "number": ("wo.name ILIKE %s", [f"%{NUMBER_FRAGMENT}%"]),
+        "status": ("wo.state = %s", ["quoted"]),
+    }
+
+
+def measure_search_floors(env, args, results):
+    """Searches by number and status (and "Parts short"), then the floors."""
+    (wo_model, wo_spec, wo_order, _d), (so_model, so_spec, so_order, _s) = search_cases(
+        env, args
+    )
+    full = PAGE_SIZES[0]
+    extra = {
+        "number": (
+            [("name", "ilike", NUMBER_FRAGMENT)],
+            [("name", "ilike", NUMBER_FRAGMENT)],
+        ),
+        "status": ([("state", "=", "quoted")], [("state", "=", "sent")]),
+        "parts short": ([("has_stock_shortage", "=", True)], None),
+    }
+    for kind, (wo_domain, so_domain) in extra.items():
+        wo = time_search(env, args, wo_model, wo_spec, wo_order, wo_domain, full)
+        so = (
+            time_search(env, args, so_model, so_spec, so_order, so_domain, full)
+            if so_domain
+            else (None, None, None)
+        )
+        results.add(f"List search by {kind}: matching orders", wo[2], so[2])
+        results.add(f"List search by {kind}: queries, {full} rows", wo[0], so[0])
+        results.add(
+            f"List search by {kind}: median time, {full} rows", wo[1], so[1], "ms"
+        )
+    cases = {
+        "customer": [("partner_id", "child_of", args.name_search)],
+        "address": _d["address"],
+        "number": extra["number"][0],
+        "status": extra["status"][0],
+    }
+    for kind, (where, params) in floors(args).items():
+        orm = time_search(env, args, wo_model, wo_spec, wo_order, cases[kind], full)
+        floor_ms, found = sql_time(env, args, where, params)
+        if found != orm[2]:
+            results.notes.append(
+                f"Bare SQL by {kind}: {found} matches, the ORM {orm[2]}."
+            )
+        results.add(
+            f"Work orders by {kind}, {full} rows: ORM (left) / bare SQL (right) time",
+            orm[1],
+            floor_ms,
+            "ms",
+        )
