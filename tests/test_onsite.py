@@ -740,6 +740,38 @@ class TestOnSiteInvoice(OnSiteCommon):
         self.assertAlmostEqual(invoice.amount_total, self.order.amount_done_total)
         self.assertAlmostEqual(invoice.amount_total, (40 + 270 + 50) * 1.15)
 
+    def test_invoice_marks_the_lines_added_on_site(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.customer.lang = "fr_FR"
+        self._start()
+        self._line(self.part).write({"qty_done": 1})
+        self.order.write(
+            {"line_ids": [Command.create({"product_id": self.hose.id, "qty_done": 2})]}
+        )
+        self.order.with_user(self.technician).action_complete()
+        languages = []
+        line_class = type(self.env["work.order.line"])
+        suffix = line_class._get_added_on_site_suffix
+
+        def spy(line):
+            languages.append(line.env.lang)
+            return suffix(line)
+
+        with patch.object(line_class, "_get_added_on_site_suffix", spy):
+            self.order.with_user(self.manager).with_context(
+                lang="en_US"
+            ).action_create_invoice()
+        labels = {
+            line.product_id: line.name
+            for line in self.order.invoice_ids.invoice_line_ids
+        }
+        self.assertEqual(labels[self.hose], "WO Extra Hose (added on site)")
+        self.assertEqual(labels[self.part], self._line(self.part).name)
+        self.assertEqual(labels[self.labour], self._line(self.labour).name)
+        self.assertNotIn("added on site", labels[self.part] + labels[self.labour])
+        # in the customer's language, not the invoicing user's
+        self.assertEqual(languages, ["fr_FR"])
+
     def test_remaining_amount_follows_the_final_total(self):
         self._start()
         self.assertAlmostEqual(self.order.amount_due, self.order.amount_total)
