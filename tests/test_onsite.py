@@ -1,6 +1,5 @@
 import base64
 import io
-import re
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from unittest.mock import patch
@@ -12,11 +11,10 @@ from PIL import Image
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
-from odoo.tests.common import ChromeBrowser
 from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
-from .common import WorkOrderCommon
+from .common import PhoneTourMixin, WorkOrderCommon
 from .test_security_http import SITUATIONS
 
 
@@ -1299,30 +1297,8 @@ class TestOnSitePortal(OnSiteCommon, HttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestOnSiteTour(OnSiteCommon, HttpCase):
+class TestOnSiteTour(PhoneTourMixin, OnSiteCommon, HttpCase):
     """A technician's job on a phone, from My Day to the customer's signature."""
-
-    browser_size = "375x812"
-
-    def _phone_viewport(self):
-        """Chrome keeps a headless window at least 500 pixels wide: emulate the
-        phone's viewport exactly, before the tour's page loads."""
-        navigate_to = ChromeBrowser.navigate_to
-        width, height = (int(size) for size in re.split("[x,]", self.browser_size))
-
-        def navigate_on_a_phone(browser, url, wait_stop=False):
-            browser._websocket_request(
-                "Emulation.setDeviceMetricsOverride",
-                params={
-                    "width": width,
-                    "height": height,
-                    "deviceScaleFactor": 1,
-                    "mobile": True,
-                },
-            )
-            return navigate_to(browser, url, wait_stop=wait_stop)
-
-        return patch.object(ChromeBrowser, "navigate_to", navigate_on_a_phone)
 
     def test_technician_day_on_a_phone(self):
         self.technician.tz = "UTC"
