@@ -60,6 +60,8 @@
         "demo/work_order_dispatch_demo.xml",
         "demo/work_order_payment_demo.xml",
         "demo/work_order_onsite_demo.xml",
+        "demo/work_order_check_demo.xml",
+        "demo/work_order_time_demo.xml",
         "demo/work_order_recurrence_demo.xml",
     ],
     "assets": {
