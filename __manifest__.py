@@ -26,6 +26,8 @@
         "report/work_order_reports.xml",
         "report/work_order_templates.xml",
         "report/work_order_service_report.xml",
+        "report/work_order_check_report.xml",
+        "report/work_order_time_report.xml",
         "data/mail_message_subtype_data.xml",
         "data/mail_template_data.xml",
         "data/work_order_dispatch_mail_data.xml",
@@ -58,6 +60,8 @@
         "demo/work_order_dispatch_demo.xml",
         "demo/work_order_payment_demo.xml",
         "demo/work_order_onsite_demo.xml",
+        "demo/work_order_check_demo.xml",
+        "demo/work_order_time_demo.xml",
         "demo/work_order_recurrence_demo.xml",
     ],
     "assets": {

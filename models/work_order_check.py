@@ -158,6 +158,14 @@ class WorkOrderCheck(models.Model):
         self.ensure_one()
         return bool(self.min_value or self.max_value)
 
+    def _get_range_label(self):
+        """The range of a reading as text, e.g. "7.2–7.6" or "1–3 ppm"; empty
+        for other checks and readings without a range."""
+        self.ensure_one()
+        if self.check_type != "reading" or not self._has_range():
+            return ""
+        return f"{self.min_value:g}–{self.max_value:g} {self.unit or ''}".strip()
+
     def _check_may_drop_required(self):
         """Once the work started, only a manager removes a required check."""
         started = self.filtered(lambda check: check.order_id.is_locked)

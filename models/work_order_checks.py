@@ -198,6 +198,23 @@ class WorkOrder(models.Model):
                 )
         return super()._action_complete()
 
+    def _get_customer_checks(self):
+        """The checks the customer sees: the service report and the portal."""
+        self.ensure_one()
+        return self.check_ids.filtered("show_to_customer")
+
+    def _get_customer_check_progress(self):
+        """ "n of m checks done", counting only the checks the customer sees."""
+        self.ensure_one()
+        checks = self._get_customer_checks()
+        if not checks:
+            return ""
+        return _(
+            "%(done)s of %(total)s checks done",
+            done=len(checks.filtered(lambda check: check._is_closed())),
+            total=len(checks),
+        )
+
     def _format_check_value(self, check):
         """The recorded value of ``check`` as text (reports and portal)."""
         if check.not_applicable:

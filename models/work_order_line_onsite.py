@@ -308,6 +308,23 @@ class WorkOrderLine(models.Model):
         # the invoice bills what was carried out, at the agreed price
         return self._get_done_quantity()
 
+    def _prepare_invoice_line_vals(self, sequence):
+        # the customer's invoice says what was added on site, in their language
+        vals = super()._prepare_invoice_line_vals(sequence)
+        if self.added_on_site and not self.display_type:
+            vals["name"] = self._get_added_on_site_label(vals.get("name"))
+        return vals
+
+    def _get_added_on_site_label(self, name):
+        """``name`` marked as added on site, in the customer's language."""
+        self.ensure_one()
+        lang = self.order_id.partner_id.lang or self.env.lang
+        suffix = self.with_context(lang=lang)._get_added_on_site_suffix()
+        return f"{name or self.product_id.display_name} {suffix}"
+
+    def _get_added_on_site_suffix(self):
+        return _("(added on site)")
+
     def _is_left_off_invoice(self):
         """A line with nothing carried out is left off the invoice."""
         self.ensure_one()

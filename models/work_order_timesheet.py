@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -149,6 +151,29 @@ class WorkOrder(models.Model):
         """Whose timer Start Work starts: the technician, else whoever clicked."""
         self.ensure_one()
         return self.user_id or self.env.user
+
+    def _get_time_worked(self):
+        """The finished work and travel time of this work order per
+        technician, for the service report: [(user, work hours, travel
+        hours)], by name. Sudo: the customer's copy shows who worked how long,
+        whoever renders it."""
+        self.ensure_one()
+        groups = (
+            self.env["work.order.time"]
+            .sudo()
+            ._read_group(
+                [("order_id", "=", self.id), ("date_stop", "!=", False)],
+                ["user_id", "kind"],
+                ["duration:sum"],
+            )
+        )
+        hours = defaultdict(lambda: {"work": 0.0, "travel": 0.0})
+        for user, kind, total in groups:
+            hours[user][kind] += total
+        return [
+            (user, hours[user]["work"], hours[user]["travel"])
+            for user in sorted(hours, key=lambda user: (user.name or "", user.id))
+        ]
 
     def _sync_actual_duration(self):
         """``actual_duration`` = the sum of the finished work time."""

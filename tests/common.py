@@ -1,3 +1,4 @@
+import re
 import threading
 from unittest.mock import patch
 
@@ -6,6 +7,7 @@ from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
 from odoo.service.model import retrying
 from odoo.tests import Form, TransactionCase, new_test_user
+from odoo.tests.common import ChromeBrowser
 
 
 class WorkOrderCommon(TransactionCase):
@@ -100,6 +102,32 @@ class WorkOrderCommon(TransactionCase):
         ).save()
         composer.action_send_mail()
         return composer
+
+
+class PhoneTourMixin:
+    """For HttpCase tours run on a phone screen (``browser_size``)."""
+
+    browser_size = "375x812"
+
+    def _phone_viewport(self):
+        """Chrome keeps a headless window at least 500 pixels wide: emulate the
+        phone's viewport exactly, before the tour's page loads."""
+        navigate_to = ChromeBrowser.navigate_to
+        width, height = (int(size) for size in re.split("[x,]", self.browser_size))
+
+        def navigate_on_a_phone(browser, url, wait_stop=False):
+            browser._websocket_request(
+                "Emulation.setDeviceMetricsOverride",
+                params={
+                    "width": width,
+                    "height": height,
+                    "deviceScaleFactor": 1,
+                    "mobile": True,
+                },
+            )
+            return navigate_to(browser, url, wait_stop=wait_stop)
+
+        return patch.object(ChromeBrowser, "navigate_to", navigate_on_a_phone)
 
 
 class ConcurrentWorkOrderCase(TransactionCase):

@@ -1,11 +1,17 @@
 import base64
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from odoo import Command
+from lxml import etree, html
+
+from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import WorkOrderCommon
+
+# the queries of loading My Day (20 cards), whatever its checks and jobs
+MY_DAY_QUERIES = 7
 
 # a 1x1 PNG
 PHOTO = base64.b64encode(
@@ -426,3 +432,327 @@ class TestChecksQueries(ChecksCommon):
         small_count = self.cr.sql_log_count - before
         with self.assertQueryCount(small_count):
             self._read_form(large)
+
+    def _my_day_jobs(self, user, jobs, checks):
+        """``jobs`` work orders of ``user`` in My Day, each with ``checks``
+        checks: half of them scheduled, half in progress with half their
+        checks recorded, time on them and ``user``'s timer running on one."""
+        now = fields.Datetime.now()
+        orders = self.env["work.order"].create(
+            [
+                {
+                    "partner_id": self.customer.id,
+                    "title": f"Job {i}",
+                    "user_id": user.id,
+                    "check_ids": [
+                        Command.create(
+                            {
+                                "name": f"Check {j}",
+                                "check_type": "reading",
+                                "min_value": 1,
+                                "max_value": 3,
+                                "show_to_customer": bool(j % 2),
+                            }
+                        )
+                        for j in range(checks)
+                    ],
+                }
+                for i in range(jobs)
+            ]
+        )
+        for i, order in enumerate(orders):
+            order.sudo().write(
+                {
+                    "state": "in_progress" if i % 2 else "scheduled",
+                    "scheduled_date": now + timedelta(hours=i),
+                }
+            )
+        on_site = orders.filtered(lambda order: order.state == "in_progress")
+        for order in on_site:
+            order.check_ids[::2].with_user(user).write({"value_number": 2})
+        self.env["work.order.time"].create(
+            [
+                {
+                    "order_id": order.id,
+                    "user_id": user.id,
+                    "kind": kind,
+                    "date_start": datetime(2030, 1, 1, 8, 0),
+                    "date_stop": datetime(2030, 1, 1, 9, 0),
+                }
+                for order in on_site
+                for kind in ("travel", "work")
+            ]
+        )
+        on_site[:1].with_user(user).action_timer_start()
+        return orders
+
+    def _my_day_spec(self, user):
+        """What the web client reads for each card of My Day: the fields of
+        its kanban view (relational ones with their display name)."""
+        view = self.env.ref("work_order.work_order_view_kanban_my_day")
+        views = self.env["work.order"].with_user(user).get_views([(view.id, "kanban")])
+        model_fields = views["models"]["work.order"]["fields"]
+        arch = etree.fromstring(views["views"]["kanban"]["arch"])
+        return {
+            node.get("name"): (
+                {"fields": {"display_name": {}}}
+                if model_fields[node.get("name")]["type"]
+                in ("many2one", "many2many", "one2many")
+                else {}
+            )
+            for node in arch.iter("field")
+        }
+
+    def _my_day_loader(self, user, spec):
+        """A function loading My Day's cards for ``user`` as the web client
+        does; it returns web_search_read's result."""
+        action = self.env.ref("work_order.action_work_order_my_day")
+        domain = safe_eval(action.domain, {"uid": user.id})
+        view = self.env.ref("work_order.work_order_view_kanban_my_day")
+        order = etree.fromstring(view.arch).get("default_order")
+        orders = self.env["work.order"].with_user(user)
+        return lambda: orders.web_search_read(domain, spec, order=order, limit=40)
+
+    def _count_queries(self, load):
+        """Run ``load`` with cold record caches; returns the number of
+        queries and its result."""
+        self.env.invalidate_all()
+        before = self.cr.sql_log_count
+        result = load()
+        return self.cr.sql_log_count - before, result
+
+    def test_my_day_queries_flat_in_checks_and_jobs(self):
+        scenarios = {}
+        for name, jobs, checks in (
+            ("5 jobs, 5 checks", 5, 5),
+            ("20 jobs, 5 checks", 20, 5),
+            ("5 jobs, 20 checks", 5, 20),
+        ):
+            user = new_test_user(
+                self.env,
+                login=f"wo_my_day_{jobs}_{checks}",
+                groups="work_order.group_work_order_user",
+            )
+            self._my_day_jobs(user, jobs, checks)
+            scenarios[name] = (user, jobs, checks)
+        spec = self._my_day_spec(self.technician)
+        for field in ("check_progress", "timer_kind", "partner_id", "my_day_when"):
+            self.assertIn(field, spec)
+        loaders = {
+            name: self._my_day_loader(user, spec)
+            for name, (user, _jobs, _checks) in scenarios.items()
+        }
+        for load in loaders.values():
+            # warm the caches of views, access rights and record rules
+            self._count_queries(load)
+        counts = {}
+        for name, (_user, jobs, checks) in scenarios.items():
+            counts[name], result = self._count_queries(loaders[name])
+            self.assertEqual(result["length"], jobs)
+            records = result["records"]
+            self.assertEqual(
+                sorted(record["check_progress"] for record in records),
+                sorted(
+                    [f"0 of {checks} checks done"] * (jobs - jobs // 2)
+                    + [f"{(checks + 1) // 2} of {checks} checks done"] * (jobs // 2)
+                ),
+            )
+            self.assertEqual(
+                [record["timer_kind"] for record in records].count("work"), 1
+            )
+        self.assertEqual(counts["20 jobs, 5 checks"], counts["5 jobs, 5 checks"])
+        self.assertEqual(counts["5 jobs, 20 checks"], counts["5 jobs, 5 checks"])
+        # and a fixed bound, so that a new field on the card stays cheap
+        self.env.invalidate_all()
+        with self.assertQueryCount(MY_DAY_QUERIES):
+            loaders["20 jobs, 5 checks"]()
+
+
+@tagged("post_install", "-at_install")
+class TestChecksOnMyDay(ChecksCommon):
+    def test_card_shows_the_check_progress(self):
+        now = fields.Datetime.now()
+        without = self._create_order(user_id=self.technician.id, scheduled_date=now)
+        without.sudo().write({"state": "scheduled"})
+        with_checks = self._pool_order(
+            "in_progress", user_id=self.technician.id, scheduled_date=now
+        )
+        self._check(with_checks, "pH").with_user(self.technician).value_number = 7.3
+        view = self.env.ref("work_order.work_order_view_kanban_my_day")
+        arch = etree.fromstring(
+            self.env["work.order"]
+            .with_user(self.technician)
+            .get_view(view.id, "kanban")["arch"]
+        )
+        progress = arch.xpath("//field[@name='check_progress']")
+        self.assertEqual(len(progress), 1)
+        self.assertEqual(progress[0].getparent().get("invisible"), "not check_count")
+        values = {
+            record["id"]: (record["check_count"], record["check_progress"])
+            for record in (without | with_checks)
+            .with_user(self.technician)
+            .web_read({"check_count": {}, "check_progress": {}})
+        }
+        self.assertEqual(values[without.id], (0, False))
+        self.assertEqual(values[with_checks.id], (5, "1 of 5 checks done"))
+
+
+class CustomerChecksCommon(ChecksCommon):
+    """A pool job with checks for the customer and internal ones, recorded."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.job = cls._create_order(
+            template_id=cls.pool_template.id,
+            user_id=cls.technician.id,
+            title="Pool job with checks",
+        )
+        cls.job.check_ids = [
+            Command.create(
+                {
+                    "sequence": 6,
+                    "name": "Filter cleaned",
+                    "show_to_customer": True,
+                }
+            ),
+            Command.create(
+                {
+                    "sequence": 7,
+                    "name": "Photo of the equipment",
+                    "check_type": "photo",
+                    "show_to_customer": True,
+                }
+            ),
+            Command.create(
+                {
+                    "sequence": 8,
+                    "name": "Gate code for the office",
+                    "check_type": "text",
+                }
+            ),
+        ]
+        cls.job.sudo().write({"state": "in_progress"})
+        job = cls.job.with_user(cls.technician)
+        cls._record(job, "pH", {"value_number": 7.9})  # out of range
+        cls._record(job, "Chlorine", {"value_number": 2})
+        cls._record(
+            job,
+            "Filter cleaned",
+            {"not_applicable": True, "na_reason": "Cartridge replaced instead"},
+        )
+        cls._record(job, "Photo of the filter", {"photo": PHOTO})  # internal
+        cls._record(job, "Gate code for the office", {"value_text": "Code 4711"})
+
+    @classmethod
+    def _record(cls, order, name, vals):
+        order.check_ids.filtered(lambda check: check.name == name).write(vals)
+
+    INTERNAL = (
+        "Photo of the filter",
+        "Skimmer baskets emptied",
+        "Gate code for the office",
+        "Code 4711",
+    )
+
+    def _assert_customer_checks(self, page):
+        """``page`` shows the customer's checks with their results and none of
+        the internal ones."""
+        text = page.text_content()
+        for internal in self.INTERNAL:
+            self.assertNotIn(internal, text)
+        self.assertIn("3 of 4 checks done", text)
+        for name in ("pH", "Chlorine", "Filter cleaned", "Photo of the equipment"):
+            self.assertIn(name, text)
+        self.assertIn("Not applicable: Cartridge replaced instead", text)
+        flagged = page.xpath("//*[hasclass('o_work_order_out_of_range')]")
+        self.assertEqual(len(flagged), 1)
+        self.assertIn("7.9", flagged[0].text_content())
+        self.assertIn("7.2–7.6", flagged[0].text_content())
+
+
+@tagged("post_install", "-at_install")
+class TestChecksServiceReport(CustomerChecksCommon):
+    def _report(self, order=None):
+        content, _kind = (
+            self.env["ir.actions.report"]
+            .with_user(self.technician)
+            ._render_qweb_html(
+                "work_order.action_report_work_order_service", (order or self.job).ids
+            )
+        )
+        return html.fromstring(content)
+
+    def test_report_shows_the_customers_checks_only(self):
+        page = self._report()
+        self._assert_customer_checks(page)
+        rows = page.xpath(
+            "//table[@name='work_order_checks_table']//tr[hasclass('o_work_order_check')]"
+        )
+        results = {
+            row.xpath("string(td[@name='td_check'])").strip(): " ".join(
+                row.xpath("string(td[@name='td_result'])").split()
+            )
+            for row in rows
+        }
+        self.assertEqual(
+            results,
+            {
+                "pH": "7.9 Outside the range 7.2–7.6",
+                "Chlorine": "2 ppm Range 1–3 ppm",
+                "Filter cleaned": "Not applicable: Cartridge replaced instead",
+                "Photo of the equipment": "Open",
+            },
+        )
+        self.assertIn(
+            "text-danger", rows[0].xpath("td[@name='td_result']")[0].get("class")
+        )
+        self.assertNotIn(
+            "text-danger", rows[1].xpath("td[@name='td_result']")[0].get("class")
+        )
+        self.assertFalse(page.xpath("//table[@name='work_order_checks_table']//img"))
+        # a photo taken for the customer is shown with its check
+        self._record(
+            self.job.with_user(self.technician),
+            "Photo of the equipment",
+            {"photo": PHOTO},
+        )
+        page = self._report()
+        self.assertIn("4 of 4 checks done", page.text_content())
+        self.assertEqual(
+            len(page.xpath("//table[@name='work_order_checks_table']//img")), 1
+        )
+
+    def test_no_checks_section_without_customer_checks(self):
+        order = self._create_order(
+            check_ids=[Command.create({"name": "Internal only check"})]
+        )
+        page = self._report(order)
+        self.assertFalse(page.xpath("//div[@name='checks']"))
+        self.assertNotIn("Internal only check", page.text_content())
+
+
+@tagged("post_install", "-at_install")
+class TestChecksPortal(CustomerChecksCommon, HttpCase):
+    def test_portal_and_its_service_report_show_the_customers_checks_only(self):
+        token = self.job._portal_ensure_token()
+        self.authenticate(None, None)
+        url = f"/my/work-orders/{self.job.id}?access_token={token}"
+        res = self.url_open(url)
+        self.assertEqual(res.status_code, 200)
+        page = html.fromstring(res.text)
+        self.assertEqual(len(page.xpath("//section[@id='work_order_checks']")), 1)
+        self._assert_customer_checks(page)
+        for internal in self.INTERNAL:
+            self.assertNotIn(internal, res.text)
+        # completed: the service report the customer downloads
+        self.job.with_user(self.technician).action_complete()
+        res = self.url_open(
+            f"/my/work-orders/{self.job.id}/service-report"
+            f"?access_token={token}&report_type=html"
+        )
+        self.assertEqual(res.status_code, 200)
+        report = res.content.decode()
+        self._assert_customer_checks(html.fromstring(report))
+        for internal in self.INTERNAL:
+            self.assertNotIn(internal, report)

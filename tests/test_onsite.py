@@ -1,6 +1,5 @@
 import base64
 import io
-import re
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from unittest.mock import patch
@@ -12,11 +11,10 @@ from PIL import Image
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
-from odoo.tests.common import ChromeBrowser
 from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
-from .common import WorkOrderCommon
+from .common import PhoneTourMixin, WorkOrderCommon
 from .test_security_http import SITUATIONS
 
 
@@ -740,6 +738,38 @@ class TestOnSiteInvoice(OnSiteCommon):
         self.assertAlmostEqual(invoice.amount_total, self.order.amount_done_total)
         self.assertAlmostEqual(invoice.amount_total, (40 + 270 + 50) * 1.15)
 
+    def test_invoice_marks_the_lines_added_on_site(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.customer.lang = "fr_FR"
+        self._start()
+        self._line(self.part).write({"qty_done": 1})
+        self.order.write(
+            {"line_ids": [Command.create({"product_id": self.hose.id, "qty_done": 2})]}
+        )
+        self.order.with_user(self.technician).action_complete()
+        languages = []
+        line_class = type(self.env["work.order.line"])
+        suffix = line_class._get_added_on_site_suffix
+
+        def spy(line):
+            languages.append(line.env.lang)
+            return suffix(line)
+
+        with patch.object(line_class, "_get_added_on_site_suffix", spy):
+            self.order.with_user(self.manager).with_context(
+                lang="en_US"
+            ).action_create_invoice()
+        labels = {
+            line.product_id: line.name
+            for line in self.order.invoice_ids.invoice_line_ids
+        }
+        self.assertEqual(labels[self.hose], "WO Extra Hose (added on site)")
+        self.assertEqual(labels[self.part], self._line(self.part).name)
+        self.assertEqual(labels[self.labour], self._line(self.labour).name)
+        self.assertNotIn("added on site", labels[self.part] + labels[self.labour])
+        # in the customer's language, not the invoicing user's
+        self.assertEqual(languages, ["fr_FR"])
+
     def test_remaining_amount_follows_the_final_total(self):
         self._start()
         self.assertAlmostEqual(self.order.amount_due, self.order.amount_total)
@@ -1267,30 +1297,8 @@ class TestOnSitePortal(OnSiteCommon, HttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestOnSiteTour(OnSiteCommon, HttpCase):
+class TestOnSiteTour(PhoneTourMixin, OnSiteCommon, HttpCase):
     """A technician's job on a phone, from My Day to the customer's signature."""
-
-    browser_size = "375x812"
-
-    def _phone_viewport(self):
-        """Chrome keeps a headless window at least 500 pixels wide: emulate the
-        phone's viewport exactly, before the tour's page loads."""
-        navigate_to = ChromeBrowser.navigate_to
-        width, height = (int(size) for size in re.split("[x,]", self.browser_size))
-
-        def navigate_on_a_phone(browser, url, wait_stop=False):
-            browser._websocket_request(
-                "Emulation.setDeviceMetricsOverride",
-                params={
-                    "width": width,
-                    "height": height,
-                    "deviceScaleFactor": 1,
-                    "mobile": True,
-                },
-            )
-            return navigate_to(browser, url, wait_stop=wait_stop)
-
-        return patch.object(ChromeBrowser, "navigate_to", navigate_on_a_phone)
 
     def test_technician_day_on_a_phone(self):
         self.technician.tz = "UTC"

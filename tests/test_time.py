@@ -1,11 +1,13 @@
 from datetime import datetime, timedelta
 
 from freezegun import freeze_time
+from lxml import html
 
+from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import WorkOrderCommon
+from .common import PhoneTourMixin, WorkOrderCommon
 
 START = datetime(2030, 3, 1, 8, 0)
 
@@ -152,3 +154,86 @@ class TestTime(WorkOrderCommon):
             order.with_user(self.manager).action_cancel()
         self.assertTrue(order.time_ids.date_stop)
         self.assertAlmostEqual(order.travel_duration, 1 / 3, places=4)
+
+    def test_service_report_shows_the_time_worked(self):
+        order = self._scheduled_order()
+        with freeze_time(START - timedelta(minutes=30)):
+            order.with_user(self.technician).action_timer_start("travel")
+        with freeze_time(START):
+            order.with_user(self.technician).action_start()
+        with freeze_time(START + timedelta(minutes=30)):
+            order.with_user(self.manager).action_timer_start()
+        with freeze_time(START + timedelta(hours=2)):
+            order.with_user(self.technician).action_complete()
+        self.assertAlmostEqual(order.actual_duration, 3.5, places=4)
+        self.assertAlmostEqual(order.travel_duration, 0.5, places=4)
+        content, _kind = (
+            self.env["ir.actions.report"]
+            .with_user(self.technician)
+            ._render_qweb_html("work_order.action_report_work_order_service", order.ids)
+        )
+        page = html.fromstring(content)
+
+        def text(node):
+            return " ".join(node.text_content().split())
+
+        self.assertEqual(
+            text(page.xpath("//div[@name='informations_duration']")[0]),
+            "Time on Site 03:30 hours",
+        )
+        self.assertEqual(
+            text(page.xpath("//div[@name='informations_travel']")[0]),
+            "Travel 00:30 hours",
+        )
+        rows = page.xpath("//table[@name='work_order_time_table']/tbody/tr")
+        self.assertEqual(
+            [text(row) for row in rows],
+            ["Tom Technician 02:00 00:30", "Wendy Manager 01:30 00:00"],
+        )
+        total = page.xpath(
+            "//table[@name='work_order_time_table']//tr[@name='time_total']"
+        )
+        self.assertEqual(text(total[0]), "Total (hours) 03:30 00:30")
+
+    def test_service_report_without_time_entries(self):
+        order = self._scheduled_order()
+        content, _kind = self.env["ir.actions.report"]._render_qweb_html(
+            "work_order.action_report_work_order_service", order.ids
+        )
+        page = html.fromstring(content)
+        self.assertFalse(page.xpath("//div[@name='time_worked']"))
+        self.assertFalse(page.xpath("//div[@name='informations_travel']"))
+
+
+@tagged("post_install", "-at_install")
+class TestTimeOnMyDay(PhoneTourMixin, WorkOrderCommon, HttpCase):
+    """The technician's timer on the My Day card, on a 375 x 812 phone."""
+
+    def test_timer_on_the_card(self):
+        self.technician.tz = "UTC"
+        order = self._create_order(
+            title="Tour: Timer job",
+            user_id=self.technician.id,
+            check_ids=[
+                Command.create({"name": "Filter cleaned"}),
+                Command.create({"name": "Gate closed"}),
+            ],
+        )
+        other = self._create_order(title="Tour: Later job")
+        now = fields.Datetime.now()
+        order._action_schedule(now, self.technician)
+        other._action_schedule(now + timedelta(hours=3), self.technician)
+        order.with_user(self.technician).action_start()  # starts the work timer
+        order.check_ids[0].with_user(self.technician).done = True
+        with self._phone_viewport():
+            self.start_tour(
+                "/odoo/action-work_order.action_work_order_my_day",
+                "work_order_my_day_timer_tour",
+                login="wo_tech",
+            )
+        entries = order.time_ids.sorted("id")
+        self.assertEqual(entries.user_id, self.technician)
+        self.assertEqual(entries.mapped("kind"), ["work", "work"])
+        self.assertTrue(entries[0].date_stop, "stopped on the card")
+        self.assertFalse(entries[1].date_stop, "started again on the card")
+        self.assertFalse(other.time_ids, "a job not started has no timer button")
