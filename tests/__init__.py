@@ -23,3 +23,4 @@ from . import test_invoice_status
 from . import test_documents
 from . import test_languages
 from . import test_reapproval
+from . import test_portal_tabs
