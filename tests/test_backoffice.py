@@ -521,3 +521,30 @@ class TestBackofficeTours(TemplateCommon, HttpCase):
         )
         self._create_order(title="Tour pool job", service_address_id=pool_site.id)
         self.start_tour("/odoo", "work_order_search_tour", login="wo_tech")
+
+
+@tagged("post_install", "-at_install")
+class TestListFitsTheScreen(WorkOrderCommon, HttpCase):
+    """The list at 1440 px: no column label, number, scheduled date or status
+    cut; dates without seconds."""
+
+    browser_size = "1440x900"
+
+    def test_list_fits_at_1440_px(self):
+        customer = self.env["res.partner"].create(
+            {
+                "name": "Wolfeschlegelsteinhausen Aquatic Facilities Management",
+                "street": "1200 Northwest Longwood Boulevard",
+                "city": "Bloomfield Hills",
+            }
+        )
+        self.technician.name = "Maximiliana Montgomery-Fitzgerald"
+        scheduled = datetime(2031, 12, 28, 9, 30)
+        for state in ("draft", "quoted", "scheduled", "in_progress", "on_hold"):
+            self._create_order(
+                partner_id=customer.id,
+                title=f"Replace the variable-speed pump and the salt cell ({state})",
+                user_id=self.technician.id,
+                scheduled_date=scheduled,
+            ).sudo().write({"state": state})
+        self.start_tour("/odoo", "work_order_list_width_tour", login="wo_manager")
