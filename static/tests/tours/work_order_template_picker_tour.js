@@ -212,8 +212,21 @@ registry.category("web_tour.tours").add("work_order_calendar_picker_tour", {
             run: "click",
         },
         {
-            content: "The work order is in today's column",
+            content: "The work order is in today's column, drawn over its 2:30 hours",
             trigger: ".fc-timegrid-col.fc-day-today .fc-event:contains(Pool pump repair)",
+            run() {
+                const top = (time) =>
+                    document
+                        .querySelector(`.fc-timegrid-slot-lane[data-time='${time}']`)
+                        .getBoundingClientRect().top;
+                const event = this.anchor.getBoundingClientRect();
+                const [start, end] = [top("10:00:00"), top("12:30:00")];
+                if (Math.abs(event.top - start) > 3 || Math.abs(event.bottom - end) > 3) {
+                    throw new Error(
+                        `The event spans ${event.top}-${event.bottom} px, 10:00-12:30 is ${start}-${end} px`
+                    );
+                }
+            },
         },
     ],
 });
