@@ -102,20 +102,22 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
         return [("commercial_partner_id", "=", partner.commercial_partner_id.id)]
 
     def _get_work_order_tabs(self):
-        """The list tabs: a label and the states each tab shows (None: all)."""
-        tab_states = request.env["work.order"]._get_portal_tab_states()
-        filters = {
-            "all": {"label": _("All"), "states": None},
-            "needs_action": {
-                "label": _("Needs action"),
-                "states": tab_states["needs_action"],
-            },
-            "active": {"label": _("Active"), "states": tab_states["active"]},
-            "done": {"label": _("Done"), "states": tab_states["done"]},
+        """The list tabs: a label and the domain of the work orders each tab
+        shows (the model decides which go where, ``_get_portal_tabs``)."""
+        WorkOrder = request.env["work.order"]
+        labels = {
+            "all": _("All"),
+            "needs_action": _("Needs action"),
+            "active": _("Active"),
+            "done": _("Done"),
         }
-        for tab in filters.values():
-            tab["domain"] = [("state", "in", tab["states"])] if tab["states"] else []
-        return filters
+        return {
+            tab: {
+                "label": labels.get(tab, tab),
+                "domain": WorkOrder._get_portal_tab_domain(tab),
+            }
+            for tab in WorkOrder._get_portal_tabs()
+        }
 
     def _get_work_order_searchbar_sortings(self):
         return {
@@ -185,16 +187,7 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
         domain = self._prepare_work_orders_domain(request.env.user.partner_id)
         if search:
             domain += self._get_work_order_search_domain(search_in, search)
-        # One query for the count of every tab.
-        state_counts = dict(WorkOrder._read_group(domain, ["state"], ["__count"]))
-        tab_counts = {
-            key: sum(
-                count
-                for state, count in state_counts.items()
-                if tab["states"] is None or state in tab["states"]
-            )
-            for key, tab in work_order_tabs.items()
-        }
+        tab_counts = WorkOrder._get_portal_tab_counts(domain)
         url_args = {"filterby": filterby, "sortby": sortby}
         if search:
             url_args.update(search=search, search_in=search_in)
@@ -227,7 +220,7 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
                 "search_in": search_in,
                 "search": search,
                 "tab_counts": tab_counts,
-                "total_count": sum(state_counts.values()),
+                "total_count": tab_counts["all"],
             }
         )
         return values

@@ -421,6 +421,26 @@ class WorkOrder(models.Model):
             and self.scheduled_date > fields.Datetime.now()
         )
 
+    def _get_portal_action_hint(self):
+        if self.appointment_state == "pending" and self._has_to_be_confirmed():
+            return _("Visit to confirm")
+        return super()._get_portal_action_hint()
+
+    @api.model
+    def _get_portal_needs_action_domain(self):
+        """A visit ahead awaiting the customer's confirmation is listed with
+        what needs their action."""
+        return expression.OR(
+            [
+                super()._get_portal_needs_action_domain(),
+                [
+                    ("state", "=", "scheduled"),
+                    ("appointment_state", "=", "pending"),
+                    ("scheduled_date", ">", fields.Datetime.now()),
+                ],
+            ]
+        )
+
     def _has_to_be_confirmed(self):
         """Whether the customer may confirm the scheduled visit."""
         self.ensure_one()

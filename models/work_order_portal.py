@@ -14,6 +14,7 @@ from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.mimetypes import guess_mimetype
 from odoo.tools.sql import column_exists
@@ -205,12 +206,86 @@ class WorkOrder(models.Model):
         return True
 
     def _get_portal_tab_states(self):
-        """The states listed under each tab of the customer's list."""
+        """The states listed under each tab of the customer's list (see
+        ``_get_portal_tabs``)."""
         return {
             "needs_action": ("quoted",),
             "active": ("approved", "scheduled", "in_progress", "on_hold"),
             "done": ("completed", "invoiced", "cancelled", "rejected"),
         }
+
+    @api.model
+    def _get_portal_needs_action_domain(self):
+        """The work orders awaiting the customer's answer in the portal: a quote
+        to approve, sign or decline. Other concerns add theirs with
+        ``expression.OR`` (a revised quote, a visit to confirm). The domain may
+        name fields the customer cannot read: it is applied as superuser, see
+        ``_get_portal_needs_action_filter``."""
+        return [("state", "in", self._get_portal_tab_states()["needs_action"])]
+
+    @api.model
+    def _get_portal_needs_action_filter(self):
+        """``_get_portal_needs_action_domain`` as a subquery evaluated as
+        superuser, for a search made as the visitor: the visitor's own search
+        (record rules) still decides which work orders they see."""
+        return [
+            ("id", "in", self.sudo()._search(self._get_portal_needs_action_domain()))
+        ]
+
+    @api.model
+    def _get_portal_tabs(self):
+        """Each tab of the customer's list: the states it lists (None: all) and
+        the work orders needing the customer's action it lists (True: only
+        those, False: none of them, None: either). A work order that needs
+        the customer's action goes under Needs action, not Active."""
+        tab_states = self._get_portal_tab_states()
+        return {
+            "all": (None, None),
+            "needs_action": (None, True),
+            "active": (tab_states["active"], False),
+            "done": (tab_states["done"], None),
+        }
+
+    @api.model
+    def _get_portal_tab_domain(self, tab):
+        states, needs_action = self._get_portal_tabs()[tab]
+        domain = [("state", "in", states)] if states is not None else []
+        if needs_action is None:
+            return domain
+        needs = self._get_portal_needs_action_filter()
+        return expression.AND([domain, needs if needs_action else ["!", *needs]])
+
+    @api.model
+    def _get_portal_tab_counts(self, domain):
+        """The number of work orders of ``domain`` (searched as the current
+        user) under each tab, in two grouped queries whatever the tabs."""
+        totals = dict(self._read_group(domain, ["state"], ["__count"]))
+        needs = dict(
+            self._read_group(
+                expression.AND([domain, self._get_portal_needs_action_filter()]),
+                ["state"],
+                ["__count"],
+            )
+        )
+        counts = {}
+        for tab, (states, needs_action) in self._get_portal_tabs().items():
+            counts[tab] = 0
+            for state, total in totals.items():
+                if states is not None and state not in states:
+                    continue
+                if needs_action is None:
+                    counts[tab] += total
+                elif needs_action:
+                    counts[tab] += needs.get(state, 0)
+                else:
+                    counts[tab] += total - needs.get(state, 0)
+        return counts
+
+    def _get_portal_action_hint(self):
+        """What the work order awaits from the customer besides its status, as
+        a short note for their list ("" when its status says it all)."""
+        self.ensure_one()
+        return ""
 
     def _thread_to_store(self, store, /, *, request_list=None, **kwargs):
         """A customer's chatter (a link holder's too) gets the messages, never

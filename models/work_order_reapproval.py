@@ -2,8 +2,9 @@ import base64
 
 from markupsafe import Markup
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 
 # Set on the mail composer that Send Revised Quote opens.
 REVISED_QUOTE_CONTEXT_KEY = "work_order_revised_quote"
@@ -256,6 +257,25 @@ class WorkOrder(models.Model):
 
     def _has_to_be_approved(self):
         return super()._has_to_be_approved() or self._is_awaiting_reapproval()
+
+    def _get_portal_action_hint(self):
+        if self._is_awaiting_reapproval():
+            return _("Revised quote to approve")
+        return super()._get_portal_action_hint()
+
+    @api.model
+    def _get_portal_needs_action_domain(self):
+        """A revised quote awaiting the customer's new approval is listed with
+        the quotes to approve."""
+        return expression.OR(
+            [
+                super()._get_portal_needs_action_domain(),
+                [
+                    ("state", "in", self._get_reapproval_states()),
+                    ("reapproval_state", "=", "pending"),
+                ],
+            ]
+        )
 
     def _has_to_be_signed(self):
         return super()._has_to_be_signed() or self._is_awaiting_reapproval()

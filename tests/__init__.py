@@ -24,3 +24,4 @@ from . import test_documents
 from . import test_languages
 from . import test_reapproval
 from . import test_portal_replica
+from . import test_portal_tabs

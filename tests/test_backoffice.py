@@ -1,5 +1,5 @@
 import ast
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from lxml import etree
 
@@ -476,6 +476,37 @@ class TestBackofficeTours(TemplateCommon, HttpCase):
         self.assertEqual(order.line_ids.product_id, self.labour)
         self.assertTrue(order.name.startswith("WO/"))
 
+    def test_calendar_new_opens_the_picker_tour(self):
+        """The calendar's New and a click on an empty slot open the template
+        picker; the slot's time is the scheduled date, the template's hours
+        give the end."""
+        self.pump_template.name = "Tour pump repair"
+        self.start_tour("/odoo", "work_order_calendar_picker_tour", login="wo_manager")
+        order = self.env["work.order"].search([("title", "=", "Pool pump repair")])
+        self.assertEqual(len(order), 1)
+        # the browser runs in this process's time zone: today, 10:00 there
+        clicked = (
+            datetime.now()
+            .astimezone()
+            .replace(hour=10, minute=0, second=0, microsecond=0)
+            .astimezone(timezone.utc)
+            .replace(tzinfo=None)
+        )
+        self.assertRecordValues(
+            order,
+            [
+                {
+                    "state": "draft",
+                    "partner_id": self.customer.id,
+                    "template_id": self.pump_template.id,
+                    "scheduled_date": clicked,
+                    "estimated_duration": 2.5,
+                    "scheduled_end": clicked + timedelta(hours=2.5),
+                }
+            ],
+        )
+        self.assertEqual(order.line_ids.product_id, self.part + self.labour)
+
     def test_search_box_tour(self):
         tourist = self.env["res.partner"].create({"name": "Marge Tourist"})
         self._create_order(partner_id=tourist.id, title="Tour roof job")
@@ -490,3 +521,30 @@ class TestBackofficeTours(TemplateCommon, HttpCase):
         )
         self._create_order(title="Tour pool job", service_address_id=pool_site.id)
         self.start_tour("/odoo", "work_order_search_tour", login="wo_tech")
+
+
+@tagged("post_install", "-at_install")
+class TestListFitsTheScreen(WorkOrderCommon, HttpCase):
+    """The list at 1440 px: no column label, number, scheduled date or status
+    cut; dates without seconds."""
+
+    browser_size = "1440x900"
+
+    def test_list_fits_at_1440_px(self):
+        customer = self.env["res.partner"].create(
+            {
+                "name": "Wolfeschlegelsteinhausen Aquatic Facilities Management",
+                "street": "1200 Northwest Longwood Boulevard",
+                "city": "Bloomfield Hills",
+            }
+        )
+        self.technician.name = "Maximiliana Montgomery-Fitzgerald"
+        scheduled = datetime(2031, 12, 28, 9, 30)
+        for state in ("draft", "quoted", "scheduled", "in_progress", "on_hold"):
+            self._create_order(
+                partner_id=customer.id,
+                title=f"Replace the variable-speed pump and the salt cell ({state})",
+                user_id=self.technician.id,
+                scheduled_date=scheduled,
+            ).sudo().write({"state": state})
+        self.start_tour("/odoo", "work_order_list_width_tour", login="wo_manager")

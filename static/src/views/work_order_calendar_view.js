@@ -2,7 +2,9 @@
 import { serializeDateTime } from "@web/core/l10n/dates";
 import { registry } from "@web/core/registry";
 import { calendarView } from "@web/views/calendar/calendar_view";
+import { CalendarController } from "@web/views/calendar/calendar_controller";
 import { CalendarModel } from "@web/views/calendar/calendar_model";
+import { useWorkOrderCreate } from "./work_order_list_view";
 
 /**
  * Moving (or resizing) a work order in the calendar does not write its date:
@@ -35,7 +37,36 @@ export class WorkOrderCalendarModel extends CalendarModel {
     }
 }
 
+/**
+ * New, and a click (or a selection) on an empty slot, open the template
+ * picker like the list and the kanban. The slot's time becomes the new work
+ * order's scheduled date; its end follows from the estimated duration (the
+ * picked template's), not from the slot.
+ */
+export class WorkOrderCalendarController extends CalendarController {
+    static template = "work_order.CalendarController";
+
+    setup() {
+        super.setup();
+        this.openTemplatePicker = useWorkOrderCreate(this);
+    }
+
+    createRecord(record) {
+        if (!this.model.canCreate) {
+            return;
+        }
+        const defaults = {};
+        if (record && record.start) {
+            const dateStart = this.model.meta.fieldMapping.date_start;
+            const rawRecord = this.model.buildRawRecord(record);
+            defaults[`default_${dateStart}`] = rawRecord[dateStart];
+        }
+        this.openTemplatePicker(defaults);
+    }
+}
+
 registry.category("views").add("work_order_calendar", {
     ...calendarView,
+    Controller: WorkOrderCalendarController,
     Model: WorkOrderCalendarModel,
 });

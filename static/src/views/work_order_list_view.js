@@ -29,25 +29,32 @@ export class WorkOrderListRenderer extends ListRenderer {
 }
 
 /**
- * Opens the template picker before a new work order (list and kanban "New").
- * A picked template opens the form with it as default; "Start from scratch"
- * opens the blank form as usual.
+ * Opens the template picker before a new work order (list, kanban and
+ * calendar "New"). A picked template opens the form with it as default;
+ * "Start from scratch" opens the blank form as usual. ``defaults`` (the
+ * calendar's clicked time) are context defaults for the new work order,
+ * whichever the choice.
  */
 export function useWorkOrderCreate(controller) {
     const dialog = useService("dialog");
     const action = useService("action");
-    return () =>
+    return (defaults = {}) =>
         dialog.add(WorkOrderTemplatePicker, {
             onPick: async (templateId) => {
-                if (!templateId) {
+                if (
+                    !templateId &&
+                    !Object.keys(defaults).length &&
+                    controller.props.createRecord
+                ) {
                     return controller.props.createRecord();
                 }
+                const context = { ...controller.props.context, ...defaults };
                 return action.doAction({
                     type: "ir.actions.act_window",
                     res_model: "work.order",
                     views: [[false, "form"]],
                     target: "current",
-                    context: newWorkOrderContext(controller.props.context, templateId),
+                    context: newWorkOrderContext(context, templateId),
                 });
             },
         });
