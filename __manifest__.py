@@ -26,6 +26,7 @@
         "report/work_order_reports.xml",
         "report/work_order_templates.xml",
         "report/work_order_service_report.xml",
+        "report/work_order_payment_templates.xml",
         "data/mail_message_subtype_data.xml",
         "data/mail_template_data.xml",
         "data/work_order_dispatch_mail_data.xml",
