@@ -363,6 +363,10 @@ class WorkOrder(models.Model):
             or not math.isfinite(amount)
         ):
             raise UserError(_("The amount to pay must be a number."))
+        if self.currency_id.is_zero(self.amount_due):
+            raise UserError(
+                _("Nothing remains to be paid on %(order)s.", order=self.name)
+            )
         amount = self.currency_id.round(amount)
         if self.currency_id.compare_amounts(amount, 0) <= 0:
             raise UserError(_("The amount to pay must be positive."))
