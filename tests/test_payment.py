@@ -614,6 +614,9 @@ class TestPaymentPortal(WorkOrderPaymentCommon, PaymentHttpCommon):
         self.assertEqual(res.status_code, 200)
         body = res.json()
         if "error" in body:
+            # a message for the customer, never the server's traceback
+            self.assertNotIn("Traceback", res.text)
+            self.assertNotIn("debug", body["error"]["data"])
             return None, body["error"]["data"]["message"]
         return body["result"], None
 
@@ -783,6 +786,44 @@ class TestPaymentPortal(WorkOrderPaymentCommon, PaymentHttpCommon):
         self.assertTrue(tree.xpath("//a[contains(@class, 'o_work_order_pay_button')]"))
         self.assertFalse(
             tree.xpath("//a[contains(@class, 'o_work_order_sign_button')]")
+        )
+
+    def test_customer_pays_the_balance_of_the_posted_invoice(self):
+        order = self.deposit_order
+        self._pay(order, 69.0)
+        order.action_start()
+        order.action_complete()
+        order.with_user(self.manager).action_create_invoice()
+        invoice = order.invoice_ids
+        invoice.action_post()
+        self.assertEqual(invoice.amount_residual, 161.0)
+        self.authenticate(None, None)
+        res = self.url_open(f"/my/work-orders/{order.id}?access_token={self.token}")
+        tree = html.fromstring(res.content)
+        self.assertIn(
+            "Pay the balance",
+            tree.xpath("//section[@id='work_order_payment']")[0].text_content(),
+        )
+        context = self._get_payment_context(res)
+        self.assertEqual(context["amount"], 161.0)
+        # more than the balance is refused, the balance itself is accepted
+        result, error = self._post_tx(amount=161.01)
+        self.assertIn("more than what remains to be paid", error)
+        result, error = self._post_tx(amount=161.0)
+        self.assertIsNone(error)
+        tx = self._transactions().filtered(lambda t: t.state == "draft")
+        self.assertEqual(tx.reference, result["reference"])
+        self.assertEqual(tx.invoice_ids, invoice)
+        with mute_logger(*MUTED):
+            tx._set_done()
+            tx._post_process()
+        self.assertTrue(invoice.currency_id.is_zero(invoice.amount_residual))
+        order.invalidate_recordset()
+        self.assertEqual(order.amount_due, 0.0)
+        res = self.url_open(f"/my/work-orders/{order.id}?access_token={self.token}")
+        self.assertFalse(
+            html.fromstring(res.content).xpath("//section[@id='work_order_payment']"),
+            "nothing left to pay",
         )
 
     def test_page_shows_paid_and_remaining(self):
