@@ -891,7 +891,8 @@ class TestPaymentTour(WorkOrderCommon, PaymentHttpCommon):
         super().setUpClass()
         cls.enable_post_process_patcher = False  # real accounting payments
 
-    def test_tour_approve_and_pay(self):
+    def _enable_demo_provider(self):
+        """Odoo's demo payment provider, the only one enabled."""
         demo_provider = self.env.ref("payment.payment_provider_demo")
         self.assertEqual(
             demo_provider.code,
@@ -902,6 +903,10 @@ class TestPaymentTour(WorkOrderCommon, PaymentHttpCommon):
         self.env["payment.provider"].search(
             [("id", "!=", demo_provider.id), ("state", "!=", "disabled")]
         ).state = "disabled"
+        return demo_provider
+
+    def test_tour_approve_and_pay(self):
+        demo_provider = self._enable_demo_provider()
         new_test_user(
             self.env,
             login="wo_tour_payer",
@@ -930,6 +935,40 @@ class TestPaymentTour(WorkOrderCommon, PaymentHttpCommon):
         self.assertEqual(tx.amount, 69.0)
         self.assertEqual(tx.provider_id, demo_provider)
         self.assertTrue(tx.payment_id)
+
+    def test_tour_refusal_is_shown_in_the_payment_form(self):
+        """The work order is cancelled while the customer pays: the transaction
+        route refuses, and the payment form shows its message."""
+        self._enable_demo_provider()
+        order = self._create_order(
+            title="WO Tour: refused payment",
+            require_payment=True,
+            prepayment_percent=0.3,
+            line_ids=[
+                Command.create({"product_id": self.labour.id, "product_uom_qty": 2})
+            ],
+        )
+        order._action_quote()
+        order._action_portal_sign("Carla Customer", PNG)
+        WorkOrder = type(self.env["work.order"])
+        check = WorkOrder._check_online_payment_amount
+
+        def cancelled_meanwhile(record, amount):
+            record._workflow_write({"state": "cancelled"})
+            return check(record, amount)
+
+        with (
+            patch.object(
+                WorkOrder, "_check_online_payment_amount", cancelled_meanwhile
+            ),
+            mute_logger(*MUTED),
+        ):
+            self.start_tour(
+                order.get_portal_url(), "work_order_portal_pay_refused", login=None
+            )
+        order.invalidate_recordset()
+        self.assertEqual(order.state, "quoted", "the refusal rolled everything back")
+        self.assertFalse(order.transaction_ids)
 
 
 @tagged("post_install", "-at_install")
