@@ -28,6 +28,7 @@
         "report/work_order_service_report.xml",
         "report/work_order_check_report.xml",
         "report/work_order_time_report.xml",
+        "report/work_order_payment_templates.xml",
         "data/mail_message_subtype_data.xml",
         "data/mail_template_data.xml",
         "data/work_order_dispatch_mail_data.xml",

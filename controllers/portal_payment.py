@@ -1,3 +1,4 @@
+import werkzeug.exceptions
 from werkzeug.exceptions import NotFound
 
 from odoo import _, http
@@ -107,12 +108,50 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
         The amount is checked against what the work order may be paid now; the
         approval is decided later from the transactions themselves.
 
-        Unlike the other JSON routes here, a refusal is an error, not an
+        Unlike the other JSON routes here, a refusal is a JSON-RPC error, not an
         ``{"error": ...}`` result: Odoo's payment form, and every provider's
         script built on it, expect the transaction route to fail that way (as
-        sale's does) and show the message.
+        sale's does) and show the error's message. See
+        ``_work_order_payment_refusal``.
         """
         self._work_order_private(request.future_response)
+        try:
+            return self._work_order_transaction(order_id, access_token, **kwargs)
+        except UserError as error:
+            raise self._work_order_payment_refusal(str(error)) from None
+
+    def _work_order_payment_refusal(self, message):
+        """The exception that fails the JSON request with ``message``, as the
+        payment form expects (``error.data.message``), and nothing else.
+
+        Odoo's own answer to an exception raised in a JSON route carries the
+        server's traceback (``data.debug``, whatever the exception, debug mode
+        or not): a customer must never see it. This answer has the shape of
+        Odoo's answer to a ``ValidationError``, without it. Raising it rolls
+        the request's changes back, as any exception does; Odoo answers with its
+        response as is (``werkzeug.exceptions.abort``).
+        """
+        error_class = ValidationError
+        response = request.make_json_response(
+            {
+                "jsonrpc": "2.0",
+                "id": request.dispatcher.request_id,
+                "error": {
+                    "code": 200,
+                    "message": "Odoo Server Error",
+                    "data": {
+                        "name": f"{error_class.__module__}.{error_class.__name__}",
+                        "message": message,
+                        "arguments": [message],
+                        "context": {},
+                    },
+                },
+            }
+        )
+        return werkzeug.exceptions.HTTPException(response=response)
+
+    def _work_order_transaction(self, order_id, access_token, **kwargs):
+        """The transaction route's work; any refusal is a ``UserError``."""
         bad_input = self._check_work_order_inputs(
             access_token=access_token,
             flow=kwargs.get("flow"),
@@ -131,17 +170,18 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
                     "Link on the work order)."
                 )
             )
-        self._validate_transaction_kwargs(kwargs)
+        try:
+            self._validate_transaction_kwargs(kwargs)
+        except ValidationError:
+            # the keys the form never sends are named only in the server's log
+            raise ValidationError(_("This payment cannot be processed.")) from None
         logged_in = not request.env.user._is_public()
         flow = kwargs.get("flow")
         if flow not in PAYMENT_FLOWS or kwargs.get("is_validation"):
             raise ValidationError(_("This payment cannot be processed."))
         if flow == "token" and not logged_in:
             raise ValidationError(_("Log in to pay with a saved payment method."))
-        try:
-            amount = order_sudo._check_online_payment_amount(kwargs.get("amount"))
-        except UserError as error:
-            raise ValidationError(str(error)) from None
+        amount = order_sudo._check_online_payment_amount(kwargs.get("amount"))
         partner_sudo = (
             request.env.user.partner_id
             if logged_in
@@ -221,7 +261,7 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
         if work_order_id:
             order_sudo = self._get_work_order_sudo(work_order_id, access_token)
             if order_sudo is None:
-                raise NotFound()
+                return self._work_order_invalid_payment_link()
             amount = self._cast_as_float(amount)
             partner = order_sudo._get_payment_partner()
             currency = order_sudo.currency_id
@@ -244,6 +284,22 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
             *args, amount=amount, access_token=access_token, **kwargs
         )
         return self._work_order_private(response) if work_order_id else response
+
+    def _work_order_invalid_payment_link(self):
+        """A 404 page saying the payment link is not valid (wrong token, or a
+        work order the customer may not see), like payment's own 404 for a bad
+        token, but with a message."""
+        return self._work_order_private(
+            request.render(
+                "work_order.portal_work_order_bad_request",
+                {
+                    "error_message": _(
+                        "This payment link is not valid. Ask us for a new one."
+                    )
+                },
+                status=404,
+            )
+        )
 
     def _get_extra_payment_form_values(
         self, work_order_id=None, work_order_access_token=None, **kwargs

@@ -6,6 +6,7 @@ from . import work_order_mail
 from . import work_order_portal
 from . import work_order_dispatch
 from . import work_order_appointment
+from . import work_order_deposit
 from . import work_order_payment
 from . import work_order_checks
 from . import work_order_timesheet

@@ -2,7 +2,7 @@ import logging
 import math
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 
 _logger = logging.getLogger(__name__)
 
@@ -23,8 +23,8 @@ PAYABLE_STATES = (
 class WorkOrder(models.Model):
     """Online payment through Odoo's payment framework.
 
-    A quote may ask for a deposit (``require_payment``, ``prepayment_percent``):
-    the customer signs, then pays it in the portal, and the work order is
+    A quote may ask for a deposit (its terms: ``work_order_deposit.py``): the
+    customer signs, then pays it in the portal, and the work order is
     approved once the authorized or confirmed transactions reach it, as sale
     confirms a quotation. Every payment made from the work order is linked to
     its invoice, so that posting the invoice reconciles it.
@@ -32,26 +32,6 @@ class WorkOrder(models.Model):
 
     _inherit = "work.order"
 
-    require_payment = fields.Boolean(
-        string="Online Deposit",
-        compute="_compute_require_payment",
-        store=True,
-        readonly=False,
-        precompute=True,
-        help="The customer approves the quote in the portal by paying a deposit "
-        "online.",
-        groups="base.group_user",
-    )
-    prepayment_percent = fields.Float(
-        string="Deposit",
-        compute="_compute_prepayment_percent",
-        store=True,
-        readonly=False,
-        precompute=True,
-        help="The share of the total the customer pays online to approve the work "
-        "order.",
-        groups="base.group_user",
-    )
     transaction_ids = fields.Many2many(
         "payment.transaction",
         "work_order_transaction_rel",
@@ -104,26 +84,6 @@ class WorkOrder(models.Model):
         groups="base.group_user",
     )
 
-    @api.depends("company_id", "template_id")
-    def _compute_require_payment(self):
-        for order in self:
-            policy = order.template_id.deposit_policy
-            if policy in ("required", "none"):
-                order.require_payment = policy == "required"
-            else:
-                order.require_payment = order.company_id.work_order_require_payment
-
-    @api.depends("require_payment", "template_id")
-    def _compute_prepayment_percent(self):
-        for order in self:
-            template = order.template_id
-            if template.deposit_policy == "required" and template.prepayment_percent:
-                order.prepayment_percent = template.prepayment_percent
-            else:
-                order.prepayment_percent = (
-                    order.company_id.work_order_prepayment_percent
-                )
-
     @api.depends("transaction_ids")
     def _compute_transaction_count(self):
         for order in self:
@@ -139,7 +99,13 @@ class WorkOrder(models.Model):
         for order in self:
             order.amount_paid = order._get_paid_amount()
 
-    @api.depends("amount_total", "require_payment", "prepayment_percent")
+    @api.depends(
+        "amount_total",
+        "require_payment",
+        "prepayment_type",
+        "prepayment_percent",
+        "prepayment_fixed_amount",
+    )
     def _compute_deposit_amount(self):
         for order in self:
             order.deposit_amount = (
@@ -163,7 +129,15 @@ class WorkOrder(models.Model):
                 due = order.amount_total - order.amount_paid
             order.amount_due = max(order.currency_id.round(due), 0.0)
 
-    @api.depends("state", "require_payment", "amount_total", "amount_paid")
+    @api.depends(
+        "state",
+        "require_payment",
+        "prepayment_type",
+        "prepayment_percent",
+        "prepayment_fixed_amount",
+        "amount_total",
+        "amount_paid",
+    )
     def _compute_awaiting_deposit(self):
         for order in self:
             order.awaiting_deposit = order._has_to_be_paid()
@@ -180,18 +154,6 @@ class WorkOrder(models.Model):
         if (operator == "=") == value:
             return domain
         return ["!", *domain]
-
-    @api.constrains("require_payment", "prepayment_percent")
-    def _check_prepayment_percent(self):
-        for order in self:
-            if order.require_payment and not 0 < order.prepayment_percent <= 1.0:
-                raise ValidationError(
-                    _(
-                        "The deposit of %(order)s must be more than 0%% and at most "
-                        "100%% of the total.",
-                        order=order.name,
-                    )
-                )
 
     # ------------------------------------------------------------------
     # Lifecycle hooks
@@ -401,6 +363,10 @@ class WorkOrder(models.Model):
             or not math.isfinite(amount)
         ):
             raise UserError(_("The amount to pay must be a number."))
+        if self.currency_id.is_zero(self.amount_due):
+            raise UserError(
+                _("Nothing remains to be paid on %(order)s.", order=self.name)
+            )
         amount = self.currency_id.round(amount)
         if self.currency_id.compare_amounts(amount, 0) <= 0:
             raise UserError(_("The amount to pay must be positive."))
@@ -525,14 +491,6 @@ class WorkOrder(models.Model):
     # ------------------------------------------------------------------
     # Amounts
     # ------------------------------------------------------------------
-
-    def _get_prepayment_required_amount(self):
-        """What must be paid online to approve the work order (the whole total
-        without a deposit, like sale)."""
-        self.ensure_one()
-        if not self.require_payment or self.prepayment_percent >= 1.0:
-            return self.amount_total
-        return self.currency_id.round(self.amount_total * self.prepayment_percent)
 
     def _get_paid_transactions(self):
         """The authorized and confirmed transactions of the work order, in its

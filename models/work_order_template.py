@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .work_order_deposit import DEPOSIT_TYPES
+
 
 class WorkOrderTemplate(models.Model):
     _name = "work.order.template"
@@ -38,9 +40,22 @@ class WorkOrderTemplate(models.Model):
         help="Whether the work orders made from this template ask the customer for "
         "an online deposit to approve the quote.",
     )
+    prepayment_type = fields.Selection(
+        DEPOSIT_TYPES,
+        string="Deposit As",
+        default="percent",
+        required=True,
+        help="A share of the total, or a fixed amount.",
+    )
     prepayment_percent = fields.Float(
         string="Deposit",
-        help="The share of the total paid online to approve; empty: the company's.",
+        help="The share of the total paid online to approve; empty: the company's "
+        "deposit.",
+    )
+    prepayment_fixed_amount = fields.Monetary(
+        string="Fixed Deposit",
+        help="The amount paid online to approve (never more than the work order's "
+        "total); empty: the company's deposit.",
     )
     currency_id = fields.Many2one("res.currency", compute="_compute_lines_total")
     lines_total = fields.Monetary(
@@ -69,12 +84,18 @@ class WorkOrderTemplate(models.Model):
         if any(template.estimated_duration < 0 for template in self):
             raise ValidationError(_("The estimated duration cannot be negative."))
 
-    @api.constrains("prepayment_percent")
-    def _check_prepayment_percent(self):
+    @api.constrains("prepayment_percent", "prepayment_fixed_amount")
+    def _check_prepayment(self):
         if any(not 0 <= template.prepayment_percent <= 1.0 for template in self):
             raise ValidationError(
                 _("The deposit must be between 0% and 100% of the total.")
             )
+        if any(
+            template.currency_id.compare_amounts(template.prepayment_fixed_amount, 0)
+            < 0
+            for template in self
+        ):
+            raise ValidationError(_("The deposit of a template cannot be negative."))
 
     def _prepare_order_line_vals_list(self):
         """Values of the work order lines this template pre-fills."""

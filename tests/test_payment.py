@@ -614,6 +614,9 @@ class TestPaymentPortal(WorkOrderPaymentCommon, PaymentHttpCommon):
         self.assertEqual(res.status_code, 200)
         body = res.json()
         if "error" in body:
+            # a message for the customer, never the server's traceback
+            self.assertNotIn("Traceback", res.text)
+            self.assertNotIn("debug", body["error"]["data"])
             return None, body["error"]["data"]["message"]
         return body["result"], None
 
@@ -785,6 +788,44 @@ class TestPaymentPortal(WorkOrderPaymentCommon, PaymentHttpCommon):
             tree.xpath("//a[contains(@class, 'o_work_order_sign_button')]")
         )
 
+    def test_customer_pays_the_balance_of_the_posted_invoice(self):
+        order = self.deposit_order
+        self._pay(order, 69.0)
+        order.action_start()
+        order.action_complete()
+        order.with_user(self.manager).action_create_invoice()
+        invoice = order.invoice_ids
+        invoice.action_post()
+        self.assertEqual(invoice.amount_residual, 161.0)
+        self.authenticate(None, None)
+        res = self.url_open(f"/my/work-orders/{order.id}?access_token={self.token}")
+        tree = html.fromstring(res.content)
+        self.assertIn(
+            "Pay the balance",
+            tree.xpath("//section[@id='work_order_payment']")[0].text_content(),
+        )
+        context = self._get_payment_context(res)
+        self.assertEqual(context["amount"], 161.0)
+        # more than the balance is refused, the balance itself is accepted
+        result, error = self._post_tx(amount=161.01)
+        self.assertIn("more than what remains to be paid", error)
+        result, error = self._post_tx(amount=161.0)
+        self.assertIsNone(error)
+        tx = self._transactions().filtered(lambda t: t.state == "draft")
+        self.assertEqual(tx.reference, result["reference"])
+        self.assertEqual(tx.invoice_ids, invoice)
+        with mute_logger(*MUTED):
+            tx._set_done()
+            tx._post_process()
+        self.assertTrue(invoice.currency_id.is_zero(invoice.amount_residual))
+        order.invalidate_recordset()
+        self.assertEqual(order.amount_due, 0.0)
+        res = self.url_open(f"/my/work-orders/{order.id}?access_token={self.token}")
+        self.assertFalse(
+            html.fromstring(res.content).xpath("//section[@id='work_order_payment']"),
+            "nothing left to pay",
+        )
+
     def test_page_shows_paid_and_remaining(self):
         self._pay(self.deposit_order, 69.0)
         self.authenticate(None, None)
@@ -850,7 +891,8 @@ class TestPaymentTour(WorkOrderCommon, PaymentHttpCommon):
         super().setUpClass()
         cls.enable_post_process_patcher = False  # real accounting payments
 
-    def test_tour_approve_and_pay(self):
+    def _enable_demo_provider(self):
+        """Odoo's demo payment provider, the only one enabled."""
         demo_provider = self.env.ref("payment.payment_provider_demo")
         self.assertEqual(
             demo_provider.code,
@@ -861,6 +903,10 @@ class TestPaymentTour(WorkOrderCommon, PaymentHttpCommon):
         self.env["payment.provider"].search(
             [("id", "!=", demo_provider.id), ("state", "!=", "disabled")]
         ).state = "disabled"
+        return demo_provider
+
+    def test_tour_approve_and_pay(self):
+        demo_provider = self._enable_demo_provider()
         new_test_user(
             self.env,
             login="wo_tour_payer",
@@ -889,6 +935,40 @@ class TestPaymentTour(WorkOrderCommon, PaymentHttpCommon):
         self.assertEqual(tx.amount, 69.0)
         self.assertEqual(tx.provider_id, demo_provider)
         self.assertTrue(tx.payment_id)
+
+    def test_tour_refusal_is_shown_in_the_payment_form(self):
+        """The work order is cancelled while the customer pays: the transaction
+        route refuses, and the payment form shows its message."""
+        self._enable_demo_provider()
+        order = self._create_order(
+            title="WO Tour: refused payment",
+            require_payment=True,
+            prepayment_percent=0.3,
+            line_ids=[
+                Command.create({"product_id": self.labour.id, "product_uom_qty": 2})
+            ],
+        )
+        order._action_quote()
+        order._action_portal_sign("Carla Customer", PNG)
+        WorkOrder = type(self.env["work.order"])
+        check = WorkOrder._check_online_payment_amount
+
+        def cancelled_meanwhile(record, amount):
+            record._workflow_write({"state": "cancelled"})
+            return check(record, amount)
+
+        with (
+            patch.object(
+                WorkOrder, "_check_online_payment_amount", cancelled_meanwhile
+            ),
+            mute_logger(*MUTED),
+        ):
+            self.start_tour(
+                order.get_portal_url(), "work_order_portal_pay_refused", login=None
+            )
+        order.invalidate_recordset()
+        self.assertEqual(order.state, "quoted", "the refusal rolled everything back")
+        self.assertFalse(order.transaction_ids)
 
 
 @tagged("post_install", "-at_install")

@@ -70,3 +70,43 @@ registry.category("web_tour.tours").add("work_order_portal_pay", {
         },
     ],
 });
+
+// The work order of the tour above, signed; the Python test cancels it the
+// moment the payment is submitted: the payment form shows the refusal.
+registry.category("web_tour.tours").add("work_order_portal_pay_refused", {
+    steps: () => [
+        {
+            content: "The payment form asks for the deposit",
+            trigger: "#work_order_payment:contains('69.00') #o_payment_form",
+        },
+        {
+            content: "Choose the demo payment method",
+            trigger: "input[name='o_payment_radio'][data-payment-method-code='demo']",
+            run: "click",
+        },
+        {
+            content: "Enter test card details",
+            trigger: "input[name='customer_input']",
+            run: "edit 4242424242424242",
+        },
+        {
+            content: "Pay",
+            trigger: "button[name='o_payment_submit_button']:enabled",
+            run: "click",
+        },
+        {
+            content: "The refusal is shown as a message, without a traceback",
+            trigger:
+                ".o_dialog .modal-content:contains('Payment processing failed'):contains('is Cancelled: it cannot be paid online.'):not(:contains('Traceback'))",
+        },
+        {
+            content: "Close it",
+            trigger: ".o_dialog .modal-footer .btn-primary",
+            run: "click",
+        },
+        {
+            content: "The form can be used again",
+            trigger: "body:not(:has(.o_dialog)) button[name='o_payment_submit_button']:enabled",
+        },
+    ],
+});
