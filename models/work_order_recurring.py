@@ -70,6 +70,10 @@ class WorkOrder(models.Model):
         to: the visit is confirmed without asking again, and without the
         appointment e-mail (the reminder before the visit still goes). A visit
         moved alone is a new time: the customer is asked, as for any work order.
+
+        A visit the customer already has in their calendar (from its reminder,
+        or from a time it was moved to alone) that the agreement moves: they get
+        the new time, with the file that moves the event, as for a reschedule.
         """
         if self.env.context.get(AGREED_VISIT_KEY) is not _AGREED_VISIT_MARK:
             return super()._on_visit_planned()
@@ -84,6 +88,7 @@ class WorkOrder(models.Model):
                     "on_my_way_eta": False,
                 }
             )
+            agreed.filtered("visit_calendar_sent_on")._send_visit_mail("appointment")
         return result
 
     def _post_visit_note(self, body):

@@ -11,6 +11,7 @@ from odoo.tests import Form, HttpCase, new_test_user, tagged, warmup
 from odoo.tools import mute_logger
 
 from .common import ConcurrentWorkOrderCase, WorkOrderCommon
+from .test_dispatch import calendar_value, read_calendar
 
 CRON_XMLID = "work_order.ir_cron_work_order_recurrence"
 # Query budget of the visit generation: a fixed part per batch, then per
@@ -766,6 +767,63 @@ class TestRecurrenceRegeneration(RecurrenceCommon):
             ),
             1,
         )
+
+    @freeze_time("2026-03-02 06:00:00")
+    def test_the_customer_calendar_follows_the_agreement(self):
+        """A visit the customer has in their calendar (its reminder carried
+        it): the agreement moving it sends the new time, ending the agreement
+        sends the cancellation; the others get no e-mail."""
+        self.company.work_order_reminder_hours = 48
+        agreement = self._agreement(
+            start_date="2026-03-02", repeat_unit="day", horizon_days=3
+        )
+        agreement.action_start()
+        self.env["work.order"]._cron_send_visit_reminders()
+        visits = agreement.order_ids
+        in_calendar = visits.filtered("visit_calendar_sent_on")
+        self.assertEqual(len(in_calendar), 2)  # 2 and 3 March, within 48 hours
+        appointment = self.env.ref("work_order.mt_work_order_appointment_sent")
+        cancellation = self.env.ref("work_order.mt_work_order_visit_cancelled")
+
+        def files(visit, subtype):
+            visit.invalidate_recordset(["message_ids"])
+            messages = visit.message_ids.filtered(lambda m: m.subtype_id == subtype)
+            return messages, [read_calendar(m.attachment_ids) for m in messages]
+
+        uids = {}
+        for visit in in_calendar:
+            reminder = visit.message_ids.filtered("attachment_ids")
+            uids[visit] = calendar_value(read_calendar(reminder.attachment_ids), "UID")
+
+        agreement.with_user(self.manager).write({"time_of_day": 10.0})
+        for visit in visits:
+            messages, calendars = files(visit, appointment)
+            if visit not in in_calendar:
+                self.assertFalse(messages)
+                continue
+            self.assertEqual(len(messages), 1)
+            self.assertIn("moved our visit", messages.body)
+            self.assertNotIn("Please confirm", messages.body)
+            self.assertEqual(visit.appointment_state, "confirmed")
+            self.assertEqual(calendar_value(calendars[0], "UID"), uids[visit])
+            self.assertEqual(calendar_value(calendars[0], "SEQUENCE"), "1")
+            self.assertEqual(
+                calendar_value(calendars[0], "DTSTART"),
+                visit.scheduled_date.strftime("%Y%m%dT%H%M%SZ"),
+            )
+            self.assertEqual(visit.scheduled_date.hour, 10)
+
+        agreement.action_end()
+        self.assertEqual(set(visits.mapped("state")), {"cancelled"})
+        for visit in visits:
+            messages, calendars = files(visit, cancellation)
+            if visit not in in_calendar:
+                self.assertFalse(messages)
+                continue
+            self.assertEqual(len(messages), 1)
+            self.assertEqual(calendar_value(calendars[0], "METHOD"), "CANCEL")
+            self.assertEqual(calendar_value(calendars[0], "UID"), uids[visit])
+            self.assertEqual(calendar_value(calendars[0], "SEQUENCE"), "2")
 
     @freeze_time("2026-03-02 06:00:00")
     def test_template_and_technician_changes_follow_on_future_visits(self):
