@@ -437,6 +437,30 @@ class TestScheduleDialog(DispatchCommon):
         self.assertEqual(order.estimated_duration, 3.5)
         self.assertEqual(order.scheduled_end, at(MON, 12, 30))
 
+    def test_moving_and_stretching_at_once_notes_only_the_new_time(self):
+        busy = self._booked(at(MON, 11), 2)  # 11:00 to 13:00
+        order = self._booked(at(MON, 9), 2).with_user(self.manager)
+        # Tuesday 9:00 to 12:00: free; Monday 9:00 to 12:00 would not have been
+        action = order.action_calendar_move(
+            "2030-05-07 09:00:00", "2030-05-07 12:00:00"
+        )
+        dialog = self._dialog(action)
+        self.assertFalse(dialog.has_warnings)
+        dialog.save().action_confirm()
+        self.assertEqual(order.scheduled_date, at(TUE, 9))
+        self.assertEqual(order.scheduled_end, at(TUE, 12))
+        self.assertFalse(self._notes(order, "despite"), busy.name)
+        # stretched into the busy time: noted once, for the time chosen
+        dialog = self._dialog(
+            order.action_calendar_move("2030-05-06 10:00:00", "2030-05-06 12:00:00")
+        )
+        self.assertTrue(dialog.has_warnings)
+        dialog.save().action_confirm()
+        note = self._notes(order, "despite")
+        self.assertEqual(len(note), 1)
+        self.assertIn(busy.name, note.body)
+        self.assertIn(order._format_span(at(MON, 10), at(MON, 12)), note.body)
+
     def test_calendar_move_of_an_unscheduled_order_is_schedule(self):
         order = self._create_order(estimated_duration=1).with_user(self.manager)
         action = order.action_calendar_move("2030-05-06 10:00:00")
