@@ -102,11 +102,8 @@ registry.category("web_tour.tours").add("work_order_lifecycle_tour", {
         clickHeader("action_create_invoice"),
         {
             content: "The draft invoice opens, linked to its work order",
-            trigger: ".o_form_view .o_field_widget[name=work_order_ids]:contains(WO/)",
-        },
-        {
-            content: "with a smart button back to it",
-            trigger: ".o_form_view .oe_stat_button[name=action_view_work_orders]:contains(1)",
+            trigger:
+                ".o_form_view .oe_stat_button[name=action_view_work_orders]:contains(Work Orders):contains(1)",
         },
     ],
 });
