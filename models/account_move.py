@@ -13,37 +13,37 @@ PAYMENT_STATE_STATUS = {
 class AccountMove(models.Model):
     _inherit = "account.move"
 
-    work_order_id = fields.Many2one(
-        "work.order", copy=False, index="btree_not_null", readonly=True
-    )
-    period_work_order_ids = fields.One2many(
+    # The other side of the work orders' invoice_ids: the work order an invoice
+    # bills, or all the visits a service agreement's monthly invoice bills.
+    work_order_ids = fields.Many2many(
         "work.order",
-        "period_invoice_id",
-        string="Visits",
+        "account_move_work_order_rel",
+        "move_id",
+        "work_order_id",
+        string="Work Orders",
+        copy=False,
         readonly=True,
-        groups="work_order.group_work_order_user",
-        help="The visits of a service agreement this monthly invoice bills.",
     )
-    period_work_order_count = fields.Integer(
-        compute="_compute_period_work_order_count",
+    work_order_count = fields.Integer(
+        compute="_compute_work_order_count",
         groups="work_order.group_work_order_user",
     )
 
-    @api.depends("period_work_order_ids")
-    def _compute_period_work_order_count(self):
+    @api.depends("work_order_ids")
+    def _compute_work_order_count(self):
         for move in self:
-            move.period_work_order_count = len(move.period_work_order_ids)
+            move.work_order_count = len(move.work_order_ids)
 
     @api.model_create_multi
     def create(self, vals_list):
-        if any(vals.get("work_order_id") for vals in vals_list) or (
-            self.default_get(["work_order_id"]).get("work_order_id")
+        if any(vals.get("work_order_ids") for vals in vals_list) or (
+            self.default_get(["work_order_ids"]).get("work_order_ids")
         ):
             self._check_work_order_link("create")
         return super().create(vals_list)
 
     def write(self, vals):
-        if "work_order_id" in vals:
+        if "work_order_ids" in vals:
             self._check_work_order_link("write")
         orders = self._get_work_orders_to_follow() if "state" in vals else None
         if orders:
@@ -66,26 +66,27 @@ class AccountMove(models.Model):
     def _get_work_orders_to_follow(self):
         """The work orders whose state follows these invoices (sudo: the users
         who cancel or delete invoices need no rights on work orders)."""
-        return self.sudo().work_order_id
+        return self.sudo().work_order_ids
 
     def _check_work_order_revival(self, new_state):
-        """A cancelled invoice may only come back (reset to draft) while its work
-        order has no other live invoice: never two live invoices."""
+        """A cancelled invoice may only come back (reset to draft) while none of
+        its work orders has another live invoice: never two live invoices."""
         if new_state == "cancel":
             return
         for move in self.filtered(lambda move: move.state == "cancel"):
-            order = move.sudo().work_order_id
-            others = order and order._get_live_invoices() - move
-            if others:
-                raise UserError(
-                    _(
-                        "%(order)s already has the invoice %(invoice)s: %(move)s "
-                        "stays cancelled, so the work order is never invoiced twice.",
-                        order=order.name,
-                        invoice=others[0].display_name,
-                        move=move.display_name,
+            for order in move.sudo().work_order_ids:
+                others = order._get_live_invoices() - move
+                if others:
+                    raise UserError(
+                        _(
+                            "%(order)s already has the invoice %(invoice)s: "
+                            "%(move)s stays cancelled, so the work order is never "
+                            "invoiced twice.",
+                            order=order.name,
+                            invoice=others[0].display_name,
+                            move=move.display_name,
+                        )
                     )
-                )
 
     def _get_work_order_invoice_status(self):
         """What the work order shows of this invoice (False for no invoice)."""
@@ -102,9 +103,10 @@ class AccountMove(models.Model):
         # The work order's online payments are linked first, so that posting
         # the invoice reconciles them (sale's _post does).
         for move in self.filtered(
-            lambda move: move.work_order_id and move.is_invoice()
+            lambda move: move.work_order_ids and move.is_invoice()
         ):
-            move.work_order_id.sudo()._link_transactions_to_invoice(move)
+            for order in move.sudo().work_order_ids:
+                order._link_transactions_to_invoice(move)
         return super()._post(soft)
 
     def _check_work_order_link(self, operation):
@@ -113,20 +115,22 @@ class AccountMove(models.Model):
         self.check_access(operation)
         self.env["work.order"]._check_workflow_fields({"invoice_ids": True}, "read")
 
-    def action_view_work_order(self):
+    def action_view_work_orders(self):
+        """The work order this invoice bills, or the list of the visits of a
+        monthly invoice."""
         self.ensure_one()
-        return self.env["work.order"]._get_form_action(
-            "work.order", self.work_order_id, _("Work Order")
-        )
-
-    def action_view_period_work_orders(self):
-        self.ensure_one()
+        orders = self.work_order_ids
+        if len(orders) == 1:
+            return orders._get_form_action("work.order", orders, _("Work Order"))
         action = self.env["ir.actions.actions"]._for_xml_id(
-            "work_order.work_order_action_recurrence_visits"
+            "work_order.work_order_action"
         )
-        action["domain"] = [("period_invoice_id", "=", self.id)]
-        action["context"] = {"create": False}
-        action["views"] = [(False, "list"), (False, "form")]
+        action.update(
+            domain=[("id", "in", orders.ids)],
+            context={"create": False},
+            views=[(False, "list"), (False, "form")],
+            view_mode="list,form",
+        )
         return action
 
     def _get_invoice_action(self):

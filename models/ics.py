@@ -1,7 +1,9 @@
 """A small iCalendar (RFC 5545) writer: one event, the visit of a work order.
 
 Not a model: the work order builds the ``.ics`` file it attaches to the
-appointment e-mail with ``build_event_calendar``.
+e-mails about the visit with ``build_event_calendar``: the event itself
+(METHOD:PUBLISH), or its cancellation (METHOD:CANCEL, RFC 5546), which a
+calendar application applies to the event it has with the same UID.
 """
 
 CRLF = "\r\n"
@@ -42,6 +44,12 @@ def fold_line(line):
     return (CRLF + " ").join(parts)
 
 
+def quote_param(value):
+    """A parameter value (RFC 5545, 3.2) as a quoted string: without double
+    quotes and control characters, which a quoted string cannot hold."""
+    return '"{}"'.format("".join(c for c in (value or "") if c >= " " and c != '"'))
+
+
 def format_utc(value):
     """A naive UTC ``datetime`` as an iCalendar UTC DATE-TIME."""
     return value.strftime("%Y%m%dT%H%M%SZ")
@@ -59,20 +67,26 @@ def build_event_calendar(
     description=None,
     url=None,
     status="CONFIRMED",
+    organizer=None,
+    cancel=False,
 ):
-    """The bytes of an iCalendar file with one event (METHOD:PUBLISH).
+    """The bytes of an iCalendar file with one event (METHOD:PUBLISH), or with
+    its cancellation (``cancel``: METHOD:CANCEL and STATUS:CANCELLED).
 
     ``start``, ``end`` and ``stamp`` are naive UTC datetimes; an ``end`` that is
     not after ``start`` is left out (an event without duration). A calendar
-    application updates the event it already has with the same ``uid`` when
-    ``sequence`` is higher.
+    application updates (or, for a cancellation, removes) the event it already
+    has with the same ``uid`` when ``sequence`` is higher. ``organizer`` is a
+    (name, e-mail) pair.
     """
+    if cancel:
+        status = "CANCELLED"
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         f"PRODID:{PRODID}",
         "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
+        "METHOD:CANCEL" if cancel else "METHOD:PUBLISH",
         "BEGIN:VEVENT",
         f"UID:{escape_text(uid)}",
         f"DTSTAMP:{format_utc(stamp)}",
@@ -88,5 +102,10 @@ def build_event_calendar(
     if url:
         # a URI value is not escaped, but must stay on its (folded) line
         lines.append("URL:" + "".join(c for c in url if c >= " "))
+    name, email = organizer or (None, None)
+    email = "".join(c for c in (email or "") if c > " " and c not in '"<>')
+    if email:
+        cn = f";CN={quote_param(name)}" if name else ""
+        lines.append(f"ORGANIZER{cn}:mailto:{email}")
     lines += [f"STATUS:{status}", "END:VEVENT", "END:VCALENDAR"]
     return "".join(fold_line(line) + CRLF for line in lines).encode("utf-8")

@@ -44,7 +44,7 @@ class SaleOrder(models.Model):
             )
         invoiced = self.order_line.invoice_lines.filtered(
             lambda line: line.move_id.state != "cancel"
-            and not line.move_id.work_order_id
+            and not line.move_id.work_order_ids
         )
         if invoiced:
             raise UserError(

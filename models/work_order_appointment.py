@@ -1,6 +1,5 @@
-import calendar
+import uuid
 from datetime import timedelta
-from urllib.parse import urlparse
 
 import pytz
 from babel.dates import format_date as babel_format_date
@@ -36,6 +35,18 @@ VISIT_MAILS = {
         "work_order.mail_template_work_order_on_my_way",
         "work_order.mt_work_order_on_my_way_sent",
     ),
+    "cancellation": (
+        "work_order.mail_template_work_order_visit_cancelled",
+        "work_order.mt_work_order_visit_cancelled",
+    ),
+}
+# The e-mails that carry the visit as a calendar file: kind -> whether the
+# event changed since the customer's last file (a higher SEQUENCE), and whether
+# the file cancels it. The reminder repeats the event as it stands.
+VISIT_CALENDAR_FILES = {
+    "appointment": {"changed": True, "cancel": False},
+    "reminder": {"changed": False, "cancel": False},
+    "cancellation": {"changed": True, "cancel": True},
 }
 # Only ``_send_visit_mail`` posts with the subtypes above: it marks its context
 # with this object, which no request can carry.
@@ -76,6 +87,24 @@ class WorkOrder(models.Model):
         groups="base.group_user",
         help="Sent to the customer with On My Way.",
     )
+    visit_calendar_sent_on = fields.Datetime(
+        string="Calendar File Sent",
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
+        help="When the customer last received the visit as a calendar file "
+        "(.ics). Once they have it, a new time updates it and a cancellation "
+        "removes it from their calendar.",
+    )
+    visit_calendar_sequence = fields.Integer(
+        string="Calendar File Version",
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
+        help="The version (SEQUENCE) of the visit's event in the last calendar "
+        "file sent to the customer: one more for each new time and for the "
+        "cancellation.",
+    )
 
     def _get_workflow_fields(self):
         workflow_fields = super()._get_workflow_fields()
@@ -86,6 +115,8 @@ class WorkOrder(models.Model):
                 "appointment_message": visit,
                 "reminder_sent_on": _("the visit reminder"),
                 "on_my_way_eta": _("On My Way"),
+                "visit_calendar_sent_on": _("the e-mails about the visit"),
+                "visit_calendar_sequence": _("the e-mails about the visit"),
             }
         )
         return workflow_fields
@@ -159,22 +190,36 @@ class WorkOrder(models.Model):
         lines = address._display_address(without_company=True).splitlines()
         return ", ".join(line.strip() for line in lines if line.strip())
 
-    def _get_visit_ics(self):
-        """The visit as an iCalendar file (bytes). One UID per work order, so a
-        calendar application moves the event when the visit is rescheduled."""
+    def _get_visit_ics_uid(self):
+        """The UID of the visit's event: one per work order and database, the
+        same in every file about the visit (each new time, the reminder, the
+        cancellation), whatever web address the database is reached at."""
+        self.ensure_one()
+        database = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        try:
+            namespace = uuid.UUID(database or "")
+        except ValueError:
+            namespace = uuid.uuid5(uuid.NAMESPACE_DNS, self.env.cr.dbname)
+        return str(uuid.uuid5(namespace, f"work.order/{self.id}"))
+
+    def _get_visit_ics(self, cancel=False):
+        """The visit as an iCalendar file (bytes), or with ``cancel`` its
+        cancellation. The UID is the work order's and the SEQUENCE the version
+        last stamped (``_stamp_visit_calendar``): a calendar application moves
+        the event when the visit is rescheduled, and removes it when the visit
+        is cancelled."""
         self.ensure_one()
         base_url = self.get_base_url()
-        host = urlparse(base_url).hostname or "localhost"
-        database = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
-        now = fields.Datetime.now()
         portal_url = base_url + self.get_portal_url()
+        company = self.company_id
         return ics.build_event_calendar(
-            uid=f"work-order-{self.id}-{database[:8]}@{host}",
+            uid=self._get_visit_ics_uid(),
             start=self.scheduled_date,
             end=self.scheduled_end,
-            stamp=now,
-            # grows with every e-mail: the latest file wins in the calendar
-            sequence=calendar.timegm(now.timetuple()) // 60,
+            stamp=self.visit_calendar_sent_on or fields.Datetime.now(),
+            sequence=self.visit_calendar_sequence,
+            organizer=(company.name, company.email),
+            cancel=cancel,
             summary=_(
                 "%(company)s: %(title)s (%(number)s)",
                 company=self.company_id.name,
@@ -197,6 +242,33 @@ class WorkOrder(models.Model):
     # E-mails about the visit
     # ------------------------------------------------------------------
 
+    def _stamp_visit_calendar(self, changed):
+        """Record that the customer is sent the visit's event now; ``changed``:
+        it differs from the one they have (a new time, a cancellation), so its
+        version goes up. The first file is version 0."""
+        self.ensure_one()
+        vals = {"visit_calendar_sent_on": fields.Datetime.now()}
+        if changed and self.visit_calendar_sent_on:
+            vals["visit_calendar_sequence"] = self.visit_calendar_sequence + 1
+        self._workflow_write(vals)
+
+    def _has_visit_in_customer_calendar(self):
+        """Whether the customer got the visit, still ahead, as a calendar file."""
+        self.ensure_one()
+        return bool(
+            self.visit_calendar_sent_on
+            and self.scheduled_date
+            and self.scheduled_date > fields.Datetime.now()
+        )
+
+    def _action_cancel(self):
+        """A visit the customer has in their calendar: they are told it is
+        cancelled, with the file that removes it."""
+        told = self.filtered(lambda order: order._has_visit_in_customer_calendar())
+        result = super()._action_cancel()
+        told._send_visit_mail("cancellation")
+        return result
+
     def _on_visit_planned(self):
         """A new time: the customer is asked to confirm it, and is reminded of
         it and told "on my way" afresh."""
@@ -216,8 +288,9 @@ class WorkOrder(models.Model):
     def _send_visit_mail(self, kind, author=None):
         """E-mail the customers a message about the visit (``kind`` of
         VISIT_MAILS), rendered from its template in the customer's language; the
-        appointment and the reminder carry the visit as an .ics file. Customers
-        without an e-mail address get nothing. Returns the work orders e-mailed."""
+        appointment, the reminder and the cancellation carry the visit as an
+        .ics file (VISIT_CALENDAR_FILES). Customers without an e-mail address
+        get nothing. Returns the work orders e-mailed."""
         template_xmlid, subtype_xmlid = VISIT_MAILS[kind]
         template = self.env.ref(template_xmlid, raise_if_not_found=False)
         sent = self.browse()
@@ -226,16 +299,21 @@ class WorkOrder(models.Model):
         for order in self.with_context(**{VISIT_MAIL_KEY: _VISIT_MAIL_MARK}):
             if not order.partner_id.email:
                 continue
+            calendar_file = VISIT_CALENDAR_FILES.get(kind)
+            if calendar_file:
+                # before rendering: the e-mail tells a new time from a first one
+                order._stamp_visit_calendar(calendar_file["changed"])
             lang = template._render_lang(order.ids)[order.id]
             values = template._generate_template(
                 order.ids, ("subject", "body_html", "email_from", "partner_to")
             )[order.id]
             attachments = []
-            if kind != "on_my_way":
+            if calendar_file:
                 name = "visit-{}.ics".format(order.name.replace("/", "-"))
-                attachments.append(
-                    (name, order.with_context(lang=lang)._get_visit_ics())
+                data = order.with_context(lang=lang)._get_visit_ics(
+                    cancel=calendar_file["cancel"]
                 )
+                attachments.append((name, data))
             extra = {"author_id": author.id} if author else {}
             order.message_post(
                 body=values["body_html"],

@@ -16,9 +16,13 @@ class WorkOrder(models.Model):
 
     _inherit = "work.order"
 
-    invoice_ids = fields.One2many(
+    # Many to many: a service agreement's monthly invoice bills several visits,
+    # and each of them is invoiced by it like by an invoice of its own.
+    invoice_ids = fields.Many2many(
         "account.move",
+        "account_move_work_order_rel",
         "work_order_id",
+        "move_id",
         string="Invoices",
         readonly=True,
         copy=False,
@@ -45,7 +49,7 @@ class WorkOrder(models.Model):
             self.env["account.move"]
             .sudo()
             ._read_group(
-                [("work_order_id", "in", self.ids)], ["work_order_id"], ["__count"]
+                [("work_order_ids", "in", self.ids)], ["work_order_ids"], ["__count"]
             )
         )
         for order in self:
@@ -140,7 +144,7 @@ class WorkOrder(models.Model):
         for invoice in invoices:
             invoice.message_post_with_source(
                 "mail.message_origin_link",
-                render_values={"self": invoice, "origin": invoice.work_order_id},
+                render_values={"self": invoice, "origin": invoice.work_order_ids},
                 subtype_xmlid="mail.mt_note",
             )
         return invoices
@@ -207,7 +211,7 @@ class WorkOrder(models.Model):
             "currency_id": self.currency_id.id,
             "invoice_origin": self._get_invoice_reference(),
             "ref": self._get_invoice_reference(),
-            "work_order_id": self.id,
+            "work_order_ids": [Command.set(self.ids)],
             "invoice_line_ids": [
                 Command.create(line._prepare_invoice_line_vals(sequence))
                 for sequence, line in enumerate(lines, start=1)

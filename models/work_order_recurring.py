@@ -2,8 +2,7 @@ from collections import defaultdict
 
 import pytz
 
-from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError
+from odoo import Command, _, fields, models
 from odoo.tools.misc import format_date
 
 # The service agreement plans its visits in an environment whose context holds
@@ -37,16 +36,6 @@ class WorkOrder(models.Model):
         help="The visit's date in the agreement's series. Moving the visit keeps "
         "it, so the series never creates that visit again.",
     )
-    period_invoice_id = fields.Many2one(
-        "account.move",
-        string="Monthly Invoice",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-        groups="base.group_user",
-        help="The invoice of the agreement's month that bills this visit with "
-        "the other visits completed in that month.",
-    )
 
     _sql_constraints = [
         (
@@ -62,37 +51,15 @@ class WorkOrder(models.Model):
         workflow_fields = super()._get_workflow_fields()
         agreement = _("the service agreement's buttons")
         workflow_fields.update(
-            {
-                "recurrence_id": agreement,
-                "recurrence_date": agreement,
-                "period_invoice_id": _("Invoice Completed Visits"),
-            }
+            {"recurrence_id": agreement, "recurrence_date": agreement}
         )
         return workflow_fields
-
-    @api.depends("invoice_ids", "period_invoice_id")
-    def _compute_invoice_count(self):
-        result = super()._compute_invoice_count()
-        for order in self:
-            if order.period_invoice_id:
-                order.invoice_count += 1
-        return result
-
-    def action_view_invoices(self):
-        self.ensure_one()
-        return (self.invoice_ids | self.period_invoice_id)._get_invoice_action()
 
     def action_view_recurrence(self):
         self.ensure_one()
         return self._get_form_action(
             "work.order.recurrence", self.recurrence_id, _("Service Agreement")
         )
-
-    def _check_invoiceable(self):
-        for order in self:
-            if order.sudo().period_invoice_id.filtered(lambda m: m.state != "cancel"):
-                raise UserError(_("%(order)s is already invoiced.", order=order.name))
-        return super()._check_invoiceable()
 
     def _as_agreed_visits(self):
         """These visits in the environment the agreement plans them in."""
@@ -103,6 +70,10 @@ class WorkOrder(models.Model):
         to: the visit is confirmed without asking again, and without the
         appointment e-mail (the reminder before the visit still goes). A visit
         moved alone is a new time: the customer is asked, as for any work order.
+
+        A visit the customer already has in their calendar (from its reminder,
+        or from a time it was moved to alone) that the agreement moves: they get
+        the new time, with the file that moves the event, as for a reschedule.
         """
         if self.env.context.get(AGREED_VISIT_KEY) is not _AGREED_VISIT_MARK:
             return super()._on_visit_planned()
@@ -117,6 +88,7 @@ class WorkOrder(models.Model):
                     "on_my_way_eta": False,
                 }
             )
+            agreed.filtered("visit_calendar_sent_on")._send_visit_mail("appointment")
         return result
 
     def _post_visit_note(self, body):
@@ -133,7 +105,9 @@ class WorkOrder(models.Model):
 
         As Generate Invoice does (``_create_invoices``): the rows are locked and
         the state re-read inside the lock, so a visit is never invoiced twice,
-        whether alone or in a month.
+        whether alone or in a month. The invoice is each visit's invoice
+        (``invoice_ids``), as Generate Invoice's is: the visit follows it the
+        same way (status, cancelled or deleted, never two live invoices).
         """
         orders = self.browse(dict.fromkeys(self.ids))
         if not orders:
@@ -151,6 +125,8 @@ class WorkOrder(models.Model):
         if not move_model.has_access("create"):
             # as Generate Invoice: the caller checked the invoicing rights
             move_model = move_model.sudo()
+        # the invoice link is a workflow field: only the invoicing methods set it
+        move_model = self._in_workflow(move_model)
         invoices = move_model.with_context(default_move_type="out_invoice").create(
             [
                 group._prepare_period_invoice_vals(agreement, month)
@@ -159,13 +135,7 @@ class WorkOrder(models.Model):
         )
         now = fields.Datetime.now()
         for invoice, group in zip(invoices, groups.values(), strict=True):
-            group._workflow_write(
-                {
-                    "state": "invoiced",
-                    "date_invoiced": now,
-                    "period_invoice_id": invoice.id,
-                }
-            )
+            group._workflow_write({"state": "invoiced", "date_invoiced": now})
             invoice.message_post_with_source(
                 "mail.message_origin_link",
                 render_values={"self": invoice, "origin": group},
@@ -192,7 +162,8 @@ class WorkOrder(models.Model):
                     ),
                 }
             )
-            for line in order.line_ids.sorted(lambda line: (line.sequence, line.id)):
+            # the lines Generate Invoice bills (not those left off on site)
+            for line in order._get_invoice_lines():
                 line_vals = line._prepare_invoice_line_vals(0)
                 if line_vals.get("display_type") == "line_section":
                     # the visit is the section; its own sections become notes
@@ -202,7 +173,7 @@ class WorkOrder(models.Model):
             line_vals["sequence"] = sequence
         vals.update(
             {
-                "work_order_id": False,
+                "work_order_ids": [Command.set(self.ids)],
                 "invoice_origin": ", ".join(self.mapped("name")),
                 "ref": _(
                     "%(agreement)s, %(month)s",

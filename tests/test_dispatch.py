@@ -29,7 +29,27 @@ SUBTYPES = {
     "appointment": "work_order.mt_work_order_appointment_sent",
     "reminder": "work_order.mt_work_order_reminder_sent",
     "on_my_way": "work_order.mt_work_order_on_my_way_sent",
+    "cancellation": "work_order.mt_work_order_visit_cancelled",
 }
+
+
+def read_calendar(attachment):
+    """The properties of an .ics attachment: {name: [(parameters, value)]},
+    its lines unfolded (RFC 5545, 3.1)."""
+    text = attachment.raw.decode()
+    properties = {}
+    for line in text.replace("\r\n ", "").split("\r\n"):
+        if not line:
+            continue
+        head, value = line.split(":", 1)
+        name, _sep, parameters = head.partition(";")
+        properties.setdefault(name, []).append((parameters, value))
+    return properties
+
+
+def calendar_value(properties, name):
+    (value,) = [value for _parameters, value in properties[name]]
+    return value
 
 
 class DispatchCommon(WorkOrderCommon):
@@ -417,6 +437,30 @@ class TestScheduleDialog(DispatchCommon):
         self.assertEqual(order.estimated_duration, 3.5)
         self.assertEqual(order.scheduled_end, at(MON, 12, 30))
 
+    def test_moving_and_stretching_at_once_notes_only_the_new_time(self):
+        busy = self._booked(at(MON, 11), 2)  # 11:00 to 13:00
+        order = self._booked(at(MON, 9), 2).with_user(self.manager)
+        # Tuesday 9:00 to 12:00: free; Monday 9:00 to 12:00 would not have been
+        action = order.action_calendar_move(
+            "2030-05-07 09:00:00", "2030-05-07 12:00:00"
+        )
+        dialog = self._dialog(action)
+        self.assertFalse(dialog.has_warnings)
+        dialog.save().action_confirm()
+        self.assertEqual(order.scheduled_date, at(TUE, 9))
+        self.assertEqual(order.scheduled_end, at(TUE, 12))
+        self.assertFalse(self._notes(order, "despite"), busy.name)
+        # stretched into the busy time: noted once, for the time chosen
+        dialog = self._dialog(
+            order.action_calendar_move("2030-05-06 10:00:00", "2030-05-06 12:00:00")
+        )
+        self.assertTrue(dialog.has_warnings)
+        dialog.save().action_confirm()
+        note = self._notes(order, "despite")
+        self.assertEqual(len(note), 1)
+        self.assertIn(busy.name, note.body)
+        self.assertIn(order._format_span(at(MON, 10), at(MON, 12)), note.body)
+
     def test_calendar_move_of_an_unscheduled_order_is_schedule(self):
         order = self._create_order(estimated_duration=1).with_user(self.manager)
         action = order.action_calendar_move("2030-05-06 10:00:00")
@@ -624,6 +668,168 @@ class TestAppointmentMail(DispatchCommon):
         ).decode()
         self.assertNotIn("DTEND", data)  # no duration, no end
         self.assertNotIn("\r\nX-INJECTED", data)
+        self.assertIn("METHOD:PUBLISH\r\n", data)
+        self.assertNotIn("ORGANIZER", data)  # no e-mail, no organizer
+        cancel = ics.build_event_calendar(
+            uid="work-order-1@example.com",
+            start=at(MON, 9),
+            end=at(MON, 10),
+            stamp=at(MON, 0),
+            summary="Pump",
+            sequence=3,
+            organizer=('Pools "R" Us;\r\nX-INJECTED:1', "office@example.com"),
+            cancel=True,
+        ).decode()
+        lines = cancel.replace("\r\n ", "").split("\r\n")
+        self.assertIn("METHOD:CANCEL", lines)
+        self.assertIn("STATUS:CANCELLED", lines)
+        self.assertIn("SEQUENCE:3", lines)
+        self.assertIn(
+            'ORGANIZER;CN="Pools R Us;X-INJECTED:1":mailto:office@example.com', lines
+        )
+        self.assertNotIn("\r\nX-INJECTED", cancel)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(FRIDAY_NOON)
+class TestVisitCalendarUpdates(DispatchCommon):
+    """A customer who has the visit in their calendar (.ics): a new time moves
+    the event, a cancellation removes it (same UID, a higher SEQUENCE)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.email = "office@example.com"
+
+    def _schedule(self, order, start):
+        order.with_user(self.manager)._action_schedule(start, self.technician)
+
+    def _calendar(self, order, kind):
+        message = self._visit_messages(order, kind).sorted("id")[-1:]
+        self.assertEqual(len(message.attachment_ids), 1)
+        self.assertEqual(message.attachment_ids.mimetype, "text/calendar")
+        return read_calendar(message.attachment_ids)
+
+    def test_each_new_time_is_the_same_event_one_version_up(self):
+        order = self._create_order(estimated_duration=2)
+        self._schedule(order, at(MON, 9))
+        first = self._calendar(order, "appointment")
+        self.assertEqual(calendar_value(first, "METHOD"), "PUBLISH")
+        self.assertEqual(calendar_value(first, "SEQUENCE"), "0")
+        self.assertEqual(
+            first["ORGANIZER"],
+            [(f'CN="{self.company.name}"', "mailto:office@example.com")],
+        )
+        uid = calendar_value(first, "UID")
+        self.assertEqual(order.visit_calendar_sequence, 0)
+        self.assertTrue(order.visit_calendar_sent_on)
+
+        # moved twice within the same minute: each file is one version up
+        for version, start in ((1, at(TUE, 10)), (2, at(WED, 14))):
+            self._schedule(order, start)
+            calendar = self._calendar(order, "appointment")
+            self.assertEqual(calendar_value(calendar, "UID"), uid)
+            self.assertEqual(calendar_value(calendar, "SEQUENCE"), str(version))
+            self.assertEqual(calendar_value(calendar, "METHOD"), "PUBLISH")
+            self.assertEqual(
+                calendar_value(calendar, "DTSTART"),
+                start.strftime("%Y%m%dT%H%M%SZ"),
+            )
+        message = self._visit_messages(order, "appointment").sorted("id")[-1]
+        self.assertIn("moved our visit", message.body)
+        self.assertIn("Wednesday, May 8, 2030, 2:00", message.body)
+        self.assertEqual(message.partner_ids, self.customer)
+        self.assertEqual(order.visit_calendar_sequence, 2)
+
+        # the reminder repeats the event as it stands: the same version
+        self.company.work_order_reminder_hours = 24
+        with freeze_time(at(TUE, 15)):
+            self.env["work.order"]._cron_send_visit_reminders()
+        reminder = self._calendar(order, "reminder")
+        self.assertEqual(calendar_value(reminder, "UID"), uid)
+        self.assertEqual(calendar_value(reminder, "SEQUENCE"), "2")
+        self.assertEqual(calendar_value(reminder, "DTSTART"), "20300508T140000Z")
+
+    def test_the_uid_does_not_follow_the_web_address(self):
+        order = self._create_order(estimated_duration=1)
+        self._schedule(order, at(MON, 9))
+        uid = calendar_value(self._calendar(order, "appointment"), "UID")
+        self.env["ir.config_parameter"].set_param(
+            "web.base.url", "https://elsewhere.example.com"
+        )
+        self._schedule(order, at(TUE, 9))
+        self.assertEqual(
+            calendar_value(self._calendar(order, "appointment"), "UID"), uid
+        )
+        other = self._create_order(estimated_duration=1)
+        self._schedule(other, at(WED, 9))
+        self.assertNotEqual(
+            calendar_value(self._calendar(other, "appointment"), "UID"), uid
+        )
+
+    def test_cancelling_a_visit_in_the_customer_calendar_removes_it(self):
+        order = self._create_order(
+            estimated_duration=2, service_address_id=self.service_address.id
+        )
+        self._schedule(order, at(MON, 9))
+        uid = calendar_value(self._calendar(order, "appointment"), "UID")
+        self._schedule(order, at(TUE, 9))
+        order.with_user(self.manager).action_cancel()
+        self.assertEqual(order.state, "cancelled")
+        message = self._visit_messages(order, "cancellation")
+        self.assertEqual(len(message), 1)
+        self.assertEqual(message.partner_ids, self.customer)
+        self.assertEqual(message.notification_ids.notification_type, "email")
+        self.assertIn("is cancelled", message.subject)
+        self.assertIn("Tuesday, May 7, 2030, 9:00", message.body)
+        self.assertIn("is cancelled", message.body)
+        calendar = self._calendar(order, "cancellation")
+        self.assertEqual(calendar_value(calendar, "METHOD"), "CANCEL")
+        self.assertEqual(calendar_value(calendar, "STATUS"), "CANCELLED")
+        self.assertEqual(calendar_value(calendar, "UID"), uid)
+        self.assertEqual(calendar_value(calendar, "SEQUENCE"), "2")
+        self.assertEqual(calendar_value(calendar, "DTSTART"), "20300507T090000Z")
+        self.assertEqual(
+            calendar_value(calendar, "ORGANIZER"), "mailto:office@example.com"
+        )
+
+    def test_a_visit_on_hold_is_still_in_the_calendar(self):
+        order = self._create_order(estimated_duration=1)
+        self._schedule(order, at(MON, 9))
+        order.with_user(self.manager)._action_hold("Parts late")
+        order.with_user(self.manager).action_cancel()
+        calendar = self._calendar(order, "cancellation")
+        self.assertEqual(calendar_value(calendar, "METHOD"), "CANCEL")
+        self.assertEqual(calendar_value(calendar, "SEQUENCE"), "1")
+
+    def test_no_cancellation_without_a_visit_in_the_customer_calendar(self):
+        never_scheduled = self._create_order(estimated_duration=1)
+        never_scheduled.with_user(self.manager).action_cancel()
+        no_email = self.env["res.partner"].create({"name": "WO No E-mail"})
+        without_email = self._create_order(partner_id=no_email.id, estimated_duration=1)
+        self._schedule(without_email, at(MON, 9))
+        without_email.with_user(self.manager).action_cancel()
+        past = self._create_order(estimated_duration=1)
+        self._schedule(past, at(MON, 9))
+        with freeze_time(at(MON, 12)):
+            past.with_user(self.manager).action_cancel()
+        for order in (never_scheduled, without_email, past):
+            with self.subTest(order=order.name):
+                self.assertEqual(order.state, "cancelled")
+                self.assertFalse(self._visit_messages(order, "cancellation"))
+        self.assertFalse(without_email.visit_calendar_sent_on)
+
+    def test_calendar_fields_are_set_by_the_e_mails_only(self):
+        order = self._booked(at(MON, 9), 1)
+        for vals in (
+            {"visit_calendar_sent_on": at(MON, 0)},
+            {"visit_calendar_sequence": 7},
+        ):
+            with self.subTest(vals=vals):
+                with self.assertRaisesRegex(UserError, "cannot be written directly"):
+                    order.with_user(self.manager).write(vals)
+        self.assertFalse(order.visit_calendar_sent_on)
+        self.assertEqual(order.visit_calendar_sequence, 0)
 
 
 @tagged("post_install", "-at_install")

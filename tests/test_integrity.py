@@ -182,9 +182,11 @@ class TestWorkflowFields(WorkOrderCommon):
                 {"invoice_ids": [Command.link(invoice.id)]}
             )
         with self.assertRaisesRegex(UserError, "Generate Invoice"):
-            invoice.with_user(self.billing).write({"work_order_id": order.id})
+            invoice.with_user(self.billing).write(
+                {"work_order_ids": [Command.link(order.id)]}
+            )
         self.assertFalse(order.invoice_ids)
-        self.assertFalse(invoice.work_order_id)
+        self.assertFalse(invoice.work_order_ids)
 
     def test_create_always_starts_as_draft(self):
         for user_name, user in self._users().items():
@@ -423,7 +425,7 @@ class TestWorkflowSideDoors(WorkOrderCommon):
         )
         with self.assertRaisesRegex(UserError, "Generate Invoice"):
             self.env["account.move"].with_user(billing).with_context(
-                default_work_order_id=order.id
+                default_work_order_ids=order.ids
             ).create({"move_type": "out_invoice", "partner_id": self.customer.id})
         self.assertFalse(order.invoice_ids)
 

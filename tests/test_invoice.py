@@ -98,7 +98,7 @@ class InvoiceCommon(WorkOrderCommon):
         return order
 
     def _invoices_of(self, orders):
-        return self.env["account.move"].search([("work_order_id", "in", orders.ids)])
+        return self.env["account.move"].search([("work_order_ids", "in", orders.ids)])
 
 
 @tagged("post_install", "-at_install")
@@ -134,7 +134,7 @@ class TestInvoice(InvoiceCommon):
                     "currency_id": self.foreign_currency.id,
                     "invoice_origin": order.name,
                     "ref": order.name,
-                    "work_order_id": order.id,
+                    "work_order_ids": order.ids,
                     "company_id": order.company_id.id,
                     "amount_untaxed": order.amount_untaxed,
                     "amount_tax": order.amount_tax,
@@ -181,7 +181,7 @@ class TestInvoice(InvoiceCommon):
 
         # Linked both ways: the smart buttons open each other.
         self.assertEqual(order.action_view_invoices()["res_id"], invoice.id)
-        self.assertEqual(invoice.action_view_work_order()["res_id"], order.id)
+        self.assertEqual(invoice.action_view_work_orders()["res_id"], order.id)
         self.assertTrue(
             any(order.name in body for body in invoice.message_ids.mapped("body"))
         )
@@ -280,7 +280,7 @@ class TestInvoice(InvoiceCommon):
             {
                 "move_type": "out_invoice",
                 "partner_id": self.customer.id,
-                "work_order_id": order.id,
+                "work_order_ids": [Command.set(order.ids)],
             }
         )
         with self.assertRaisesRegex(UserError, "already invoiced"):
@@ -294,7 +294,7 @@ class TestInvoice(InvoiceCommon):
         action = orders.with_user(self.billing_user).action_create_invoice()
         invoices = self._invoices_of(orders)
         self.assertEqual(len(invoices), 3)
-        self.assertEqual(invoices.work_order_id, orders)
+        self.assertEqual(invoices.work_order_ids, orders)
         self.assertEqual(sorted(action["domain"][0][2]), sorted(invoices.ids))
         for order in orders:
             self.assertEqual(len(order.invoice_ids), 1)

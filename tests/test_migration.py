@@ -181,3 +181,95 @@ class TestMigration(WorkOrderCommon):
         self.migration.migrate(self.env.cr, None)
         self.env.invalidate_all()
         self.assertFalse(order.procurement_group_id)
+
+
+POST_MIGRATION_1_7_0 = "work_order/migrations/18.0.1.7.0/post-migration.py"
+
+
+@tagged("post_install", "-at_install")
+class TestMigrationInvoiceLinks(WorkOrderCommon):
+    """18.0.1.7.0: the invoice links of 18.0.1.6.0 (``account_move.work_order_id``
+    for an invoice of one work order, ``work_order.period_invoice_id`` for a
+    service agreement's monthly invoice) become the work orders' ``invoice_ids``."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.migration = load_script(
+            file_path(POST_MIGRATION_1_7_0), "work_order_post_migration_1_7_0"
+        )
+
+    def _invoiced(self):
+        order = self._create_order(
+            line_ids=[Command.create({"product_id": self.labour.id})]
+        )
+        order.write({"state": "completed", "date_completed": datetime(2030, 5, 4)})
+        order.with_user(self.manager).action_create_invoice()
+        return order
+
+    def _make_old_style(self, single, visits, period_invoice):
+        """The links as 18.0.1.6.0 stored them, and none in the relation."""
+        self.env.flush_all()
+        cr = self.env.cr
+        for table, column in (
+            ("account_move", "work_order_id"),
+            ("work_order", "period_invoice_id"),
+        ):
+            cr.execute(
+                SQL(
+                    "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s int4",
+                    SQL.identifier(table),
+                    SQL.identifier(column),
+                )
+            )
+        cr.execute(
+            SQL(
+                "UPDATE account_move SET work_order_id = %s WHERE id = %s",
+                single.id,
+                single.invoice_ids.id,
+            )
+        )
+        if visits:
+            cr.execute(
+                SQL(
+                    "UPDATE work_order SET period_invoice_id = %s WHERE id IN %s",
+                    period_invoice.id,
+                    tuple(visits.ids),
+                )
+            )
+        cr.execute(
+            SQL(
+                "DELETE FROM account_move_work_order_rel WHERE work_order_id IN %s",
+                tuple((single | visits).ids),
+            )
+        )
+        self.env.invalidate_all()
+        self.assertFalse((single | visits).invoice_ids)
+
+    def test_old_links_become_invoice_ids(self):
+        single = self._invoiced()
+        invoice = single.invoice_ids
+        visits = self._invoiced() | self._invoiced()
+        period_invoice = visits[0].invoice_ids
+        visits[1].invoice_ids.unlink()  # back to Completed: invoiced again below
+        visits[1]._workflow_write({"state": "invoiced"})
+        self._make_old_style(single, visits, period_invoice)
+
+        self.migration.migrate(self.env.cr, "18.0.1.6.0")
+        self.env.invalidate_all()
+        self.assertEqual(single.invoice_ids, invoice)
+        self.assertEqual(invoice.work_order_ids, single)
+        self.assertEqual(period_invoice.work_order_ids, visits)
+        self.assertEqual(visits.invoice_ids, period_invoice)
+        # the visits follow their invoice like any work order
+        period_invoice.button_cancel()
+        self.assertEqual(visits.mapped("state"), ["completed", "completed"])
+        # a second run adds nothing
+        self.assertEqual(self.migration.copy_invoice_links(self.env.cr), 0)
+
+    def test_fresh_install_runs_nothing(self):
+        order = self._invoiced()
+        self._make_old_style(order, self.env["work.order"], order.invoice_ids)
+        self.migration.migrate(self.env.cr, None)
+        self.env.invalidate_all()
+        self.assertFalse(order.invoice_ids)

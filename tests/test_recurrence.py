@@ -11,6 +11,7 @@ from odoo.tests import Form, HttpCase, new_test_user, tagged, warmup
 from odoo.tools import mute_logger
 
 from .common import ConcurrentWorkOrderCase, WorkOrderCommon
+from .test_dispatch import calendar_value, read_calendar
 
 CRON_XMLID = "work_order.ir_cron_work_order_recurrence"
 # Query budget of the visit generation: a fixed part per batch, then per
@@ -768,6 +769,63 @@ class TestRecurrenceRegeneration(RecurrenceCommon):
         )
 
     @freeze_time("2026-03-02 06:00:00")
+    def test_the_customer_calendar_follows_the_agreement(self):
+        """A visit the customer has in their calendar (its reminder carried
+        it): the agreement moving it sends the new time, ending the agreement
+        sends the cancellation; the others get no e-mail."""
+        self.company.work_order_reminder_hours = 48
+        agreement = self._agreement(
+            start_date="2026-03-02", repeat_unit="day", horizon_days=3
+        )
+        agreement.action_start()
+        self.env["work.order"]._cron_send_visit_reminders()
+        visits = agreement.order_ids
+        in_calendar = visits.filtered("visit_calendar_sent_on")
+        self.assertEqual(len(in_calendar), 2)  # 2 and 3 March, within 48 hours
+        appointment = self.env.ref("work_order.mt_work_order_appointment_sent")
+        cancellation = self.env.ref("work_order.mt_work_order_visit_cancelled")
+
+        def files(visit, subtype):
+            visit.invalidate_recordset(["message_ids"])
+            messages = visit.message_ids.filtered(lambda m: m.subtype_id == subtype)
+            return messages, [read_calendar(m.attachment_ids) for m in messages]
+
+        uids = {}
+        for visit in in_calendar:
+            reminder = visit.message_ids.filtered("attachment_ids")
+            uids[visit] = calendar_value(read_calendar(reminder.attachment_ids), "UID")
+
+        agreement.with_user(self.manager).write({"time_of_day": 10.0})
+        for visit in visits:
+            messages, calendars = files(visit, appointment)
+            if visit not in in_calendar:
+                self.assertFalse(messages)
+                continue
+            self.assertEqual(len(messages), 1)
+            self.assertIn("moved our visit", messages.body)
+            self.assertNotIn("Please confirm", messages.body)
+            self.assertEqual(visit.appointment_state, "confirmed")
+            self.assertEqual(calendar_value(calendars[0], "UID"), uids[visit])
+            self.assertEqual(calendar_value(calendars[0], "SEQUENCE"), "1")
+            self.assertEqual(
+                calendar_value(calendars[0], "DTSTART"),
+                visit.scheduled_date.strftime("%Y%m%dT%H%M%SZ"),
+            )
+            self.assertEqual(visit.scheduled_date.hour, 10)
+
+        agreement.action_end()
+        self.assertEqual(set(visits.mapped("state")), {"cancelled"})
+        for visit in visits:
+            messages, calendars = files(visit, cancellation)
+            if visit not in in_calendar:
+                self.assertFalse(messages)
+                continue
+            self.assertEqual(len(messages), 1)
+            self.assertEqual(calendar_value(calendars[0], "METHOD"), "CANCEL")
+            self.assertEqual(calendar_value(calendars[0], "UID"), uids[visit])
+            self.assertEqual(calendar_value(calendars[0], "SEQUENCE"), "2")
+
+    @freeze_time("2026-03-02 06:00:00")
     def test_template_and_technician_changes_follow_on_future_visits(self):
         agreement = self._agreement(
             start_date="2026-03-02", repeat_unit="day", horizon_days=2
@@ -1071,18 +1129,17 @@ class TestRecurrenceInvoicing(RecurrenceCommon):
         with freeze_time("2026-04-02 06:00:00"):
             self._run_cron()
             self._run_cron()
-        invoice = march.period_invoice_id
-        self.assertTrue(invoice)
-        self.assertEqual(march_too.period_invoice_id, invoice)
+        invoice = march.invoice_ids
+        self.assertEqual(len(invoice), 1)
+        # the month's invoice is each visit's invoice, as Generate Invoice's is
+        self.assertEqual(march_too.invoice_ids, invoice)
         self.assertEqual((march | march_too).mapped("state"), ["invoiced", "invoiced"])
-        self.assertFalse(march.invoice_ids)
         self.assertEqual(march.invoice_count, 1)
         self.assertEqual(invoice.move_type, "out_invoice")
         self.assertEqual(invoice.state, "draft")
         self.assertEqual(invoice.partner_id, self.customer)
         self.assertEqual(invoice.partner_shipping_id, self.service_address)
-        self.assertFalse(invoice.work_order_id)
-        self.assertEqual(invoice.period_work_order_ids, march | march_too)
+        self.assertEqual(invoice.work_order_ids, march | march_too)
         self.assertEqual(invoice.amount_total, 230.0)
         self.assertIn(agreement.name, invoice.ref)
         self.assertIn("March 2026", invoice.ref)
@@ -1096,7 +1153,7 @@ class TestRecurrenceInvoicing(RecurrenceCommon):
         self.assertEqual(
             len(
                 self.env["account.move"].search(
-                    [("period_work_order_ids.recurrence_id", "=", agreement.id)]
+                    [("work_order_ids.recurrence_id", "=", agreement.id)]
                 )
             ),
             1,
@@ -1107,7 +1164,8 @@ class TestRecurrenceInvoicing(RecurrenceCommon):
         with freeze_time("2026-05-01 06:00:00"):
             self._run_cron()
         self.assertEqual(april.state, "invoiced")
-        self.assertNotEqual(april.period_invoice_id, invoice)
+        self.assertEqual(len(april.invoice_ids), 1)
+        self.assertNotEqual(april.invoice_ids, invoice)
 
     def test_a_visit_invoiced_alone_is_not_invoiced_again_in_the_month(self):
         _agreement, visits = self._monthly()
@@ -1118,20 +1176,20 @@ class TestRecurrenceInvoicing(RecurrenceCommon):
         with freeze_time("2026-04-02 06:00:00"):
             self._run_cron()
         self.assertEqual(len(march.invoice_ids), 1)
-        self.assertFalse(march.period_invoice_id)
-        self.assertEqual(march_too.period_invoice_id.period_work_order_ids, march_too)
+        self.assertEqual(march.invoice_ids.work_order_ids, march)
+        self.assertEqual(march_too.invoice_ids.work_order_ids, march_too)
 
     def test_period_invoice_refuses_a_visit_already_invoiced(self):
         agreement, visits = self._monthly()
         march = visits[0]
         self._complete(march, "2026-03-26 10:00:00")
         invoice = march._create_period_invoice(agreement, date(2026, 3, 1))
-        self.assertEqual(invoice.period_work_order_ids, march)
+        self.assertEqual(invoice.work_order_ids, march)
         with self.assertRaisesRegex(UserError, "Generate Invoice is not possible"):
             march._create_period_invoice(agreement, date(2026, 3, 1))
         self.assertEqual(
             self.env["account.move"].search_count(
-                [("period_work_order_ids", "in", march.ids)]
+                [("work_order_ids", "in", march.ids)]
             ),
             1,
         )
@@ -1143,9 +1201,9 @@ class TestRecurrenceInvoicing(RecurrenceCommon):
         with self.assertRaisesRegex(UserError, "Only work order managers and billing"):
             agreement.with_user(self.technician).action_invoice_visits()
         agreement.with_user(self.billing_user).action_invoice_visits()
-        self.assertTrue(visits[0].period_invoice_id)
-        self.assertTrue(visits[2].period_invoice_id)
-        self.assertNotEqual(visits[0].period_invoice_id, visits[2].period_invoice_id)
+        self.assertEqual(len(visits[0].invoice_ids), 1)
+        self.assertEqual(len(visits[2].invoice_ids), 1)
+        self.assertNotEqual(visits[0].invoice_ids, visits[2].invoice_ids)
         with self.assertRaisesRegex(UserError, "no completed visit"):
             agreement.with_user(self.billing_user).action_invoice_visits()
         # per visit: one invoice each, like any work order
@@ -1153,22 +1211,151 @@ class TestRecurrenceInvoicing(RecurrenceCommon):
         self._complete(visits[3], "2026-04-04 10:00:00")
         agreement.with_user(self.billing_user).action_invoice_visits()
         self.assertEqual(len(visits[3].invoice_ids), 1)
-        self.assertEqual(visits[3].invoice_ids.work_order_id, visits[3])
-        self.assertFalse(visits[3].period_invoice_id)
+        self.assertEqual(visits[3].invoice_ids.work_order_ids, visits[3])
 
-    def test_period_invoice_link_is_a_workflow_field(self):
+    def test_invoice_link_is_a_workflow_field(self):
         agreement, visits = self._monthly()
         self._complete(visits[0], "2026-03-26 10:00:00")
         invoice = self.env["account.move"].create(
             {"move_type": "out_invoice", "partner_id": self.customer.id}
         )
         with self.assertRaisesRegex(UserError, "cannot be written directly"):
-            visits[0].with_user(self.manager).write({"period_invoice_id": invoice.id})
+            visits[0].with_user(self.manager).write(
+                {"invoice_ids": [Command.link(invoice.id)]}
+            )
         with self.assertRaisesRegex(UserError, "cannot be written directly"):
             invoice.with_user(self.billing_user).write(
-                {"period_work_order_ids": [Command.link(visits[0].id)]}
+                {"work_order_ids": [Command.link(visits[0].id)]}
             )
-        self.assertFalse(visits[0].period_invoice_id)
+        self.assertFalse(visits[0].invoice_ids)
+        self.assertEqual(visits[0].state, "completed")
+
+    # The month's invoice is the visits' invoice: they follow it exactly as a
+    # work order follows the invoice Generate Invoice made (test_invoice_status).
+
+    def _march_invoice(self):
+        agreement, visits = self._monthly()
+        march, march_too = visits[:2]
+        self._complete(march, "2026-03-26 10:00:00")
+        self._complete(march_too, "2026-03-29 10:00:00")
+        with freeze_time("2026-04-02 06:00:00"):
+            self._run_cron()
+        invoice = march.invoice_ids
+        self.assertEqual(invoice.work_order_ids, march | march_too)
+        return agreement, march | march_too, invoice
+
+    def test_monthly_invoice_status_and_buttons(self):
+        _agreement, visits, invoice = self._march_invoice()
+        self.assertEqual(visits.mapped("invoice_status"), ["draft", "draft"])
+        invoice.with_user(self.billing_user).action_post()
+        self.assertEqual(visits.mapped("invoice_status"), ["posted", "posted"])
+        journal = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", self.company.id)], limit=1
+        )
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create(
+            {"amount": invoice.amount_total / 2, "journal_id": journal.id}
+        )._create_payments()
+        self.assertEqual(visits.mapped("invoice_status"), ["partial", "partial"])
+        self.assertEqual(
+            visits[0]
+            .with_user(self.technician)
+            .read(["invoice_status"])[0]["invoice_status"],
+            "partial",
+        )
+        # smart buttons both ways, as for any invoiced work order
+        for visit in visits:
+            self.assertEqual(visit.invoice_count, 1)
+            self.assertEqual(visit.action_view_invoices()["res_id"], invoice.id)
+        self.assertEqual(invoice.work_order_count, 2)
+        action = invoice.action_view_work_orders()
+        self.assertEqual(action["res_model"], "work.order")
+        self.assertEqual(
+            self.env["work.order"].search(action["domain"]), visits.sorted("id")
+        )
+
+    def test_cancelled_monthly_invoice_puts_its_visits_back_to_completed(self):
+        agreement, visits, invoice = self._march_invoice()
+        march, march_too = visits
+        invoice.with_user(self.billing_user).button_cancel()
+        self.assertRecordValues(
+            visits,
+            [{"state": "completed", "date_invoiced": False, "invoice_status": False}]
+            * 2,
+        )
+        for visit in visits:
+            self.assertIn("can be invoiced anew", visit.message_ids[0].body)
+        # invoiced again: one visit alone, the other in the month's invoice
+        march.with_user(self.manager).action_create_invoice()
+        alone = march.invoice_ids - invoice
+        self.assertEqual(alone.work_order_ids, march)
+        agreement.with_user(self.billing_user).action_invoice_visits()
+        again = march_too.invoice_ids - invoice
+        self.assertEqual(again.work_order_ids, march_too)
+        self.assertEqual(visits.mapped("state"), ["invoiced", "invoiced"])
+        self.assertEqual(march._get_live_invoices(), alone)
+        self.assertEqual(march_too._get_live_invoices(), again)
+        # the cancelled one cannot come back: never two live invoices
+        with self.assertRaisesRegex(UserError, "never invoiced twice"):
+            invoice.with_user(self.billing_user).button_draft()
+        self.assertEqual(invoice.state, "cancel")
+        # nor can the month's invoice be made twice for a visit
+        with self.assertRaisesRegex(UserError, "Generate Invoice is not possible"):
+            march_too._create_period_invoice(agreement, date(2026, 3, 1))
+
+    def test_deleted_monthly_invoice_puts_its_visits_back_to_completed(self):
+        agreement, visits, invoice = self._march_invoice()
+        invoice.with_user(self.billing_user).unlink()
+        self.assertEqual(visits.mapped("state"), ["completed", "completed"])
+        self.assertFalse(visits.invoice_ids)
+        for visit in visits:
+            self.assertIn("can be invoiced anew", visit.message_ids[0].body)
+        agreement.with_user(self.billing_user).action_invoice_visits()
+        self.assertEqual(visits.mapped("state"), ["invoiced", "invoiced"])
+        self.assertEqual(len(visits.invoice_ids), 1)
+        self.assertEqual(visits.invoice_ids.work_order_ids, visits)
+
+    def test_reset_to_draft_of_the_monthly_invoice_invoices_its_visits_again(self):
+        _agreement, visits, invoice = self._march_invoice()
+        invoice.with_user(self.billing_user).button_cancel()
+        invoice.with_user(self.billing_user).button_draft()
+        self.assertRecordValues(
+            visits, [{"state": "invoiced", "invoice_status": "draft"}] * 2
+        )
+        with self.assertRaisesRegex(UserError, "is Invoiced"):
+            visits[0].with_user(self.manager).action_create_invoice()
+        self.assertEqual(visits.invoice_ids, invoice)
+
+    def test_monthly_invoice_bills_what_generate_invoice_bills(self):
+        extra = self.env["product.product"].create(
+            {"name": "WO Filter rinse", "type": "service", "list_price": 15.0}
+        )
+        self.pool_template.line_ids = [
+            Command.create({"product_id": extra.id, "product_uom_qty": 1})
+        ]
+        _agreement, visits = self._monthly()
+        march, march_too = visits[:2]
+        for visit, when in ((march, "2026-03-26 10:00:00"), (march_too, "2026-03-29")):
+            with freeze_time(when):
+                visit.with_user(self.technician).action_start()
+                if visit == march:
+                    # not done on site: left off the invoice
+                    visit.line_ids.filtered(
+                        lambda line: line.product_id == extra
+                    ).with_user(self.technician).write({"qty_done": 0})
+                visit.with_user(self.technician).action_complete()
+        with freeze_time("2026-04-02 06:00:00"):
+            self._run_cron()
+        invoice = march.invoice_ids
+        billed = invoice.invoice_line_ids.filtered(
+            lambda line: line.display_type == "product"
+        )
+        # the extra service once (the visit of the 29th), the labour twice
+        self.assertEqual(
+            sorted(line.product_id.id for line in billed),
+            sorted([self.labour.id, self.labour.id, extra.id]),
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -1400,8 +1587,7 @@ class TestRecurrenceInvoicingConcurrency(ConcurrentWorkOrderCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             agreement = env["work.order.recurrence"].browse(agreement_id)
             visits = agreement.order_ids
-            invoices = visits.period_invoice_id | visits.invoice_ids
-            invoices.unlink()
+            visits.invoice_ids.unlink()
             visits.write({"state": "draft"})
             visits.unlink()
             agreement.write({"state": "draft"})
@@ -1424,9 +1610,8 @@ class TestRecurrenceInvoicingConcurrency(ConcurrentWorkOrderCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             visits = env["work.order"].browse(visit_ids)
-            invoices = env["account.move"].search(
-                [("period_work_order_ids", "in", visit_ids)]
-            )
+            invoices = env["account.move"].search([("work_order_ids", "in", visit_ids)])
             self.assertEqual(len(invoices), 1)
-            self.assertEqual(visits.period_invoice_id, invoices)
+            self.assertEqual(visits.invoice_ids, invoices)
+            self.assertEqual(invoices.work_order_ids, visits)
             self.assertEqual(set(visits.mapped("state")), {"invoiced"})

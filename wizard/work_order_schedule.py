@@ -102,5 +102,7 @@ class WorkOrderSchedule(models.TransientModel):
         self.ensure_one()
         order = self.order_id
         if float_compare(self.duration, order.estimated_duration, precision_digits=4):
-            order.estimated_duration = self.duration
+            # part of this (re)scheduling, checked and noted with it: not a
+            # move of its own at the old time (work_order_dispatch.write)
+            order._workflow_write({"estimated_duration": self.duration})
         order._action_schedule(self.scheduled_date, self.user_id)

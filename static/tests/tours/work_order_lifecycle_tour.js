@@ -102,7 +102,8 @@ registry.category("web_tour.tours").add("work_order_lifecycle_tour", {
         clickHeader("action_create_invoice"),
         {
             content: "The draft invoice opens, linked to its work order",
-            trigger: ".o_form_view .oe_stat_button:contains(Work Order):contains(WO/)",
+            trigger:
+                ".o_form_view .oe_stat_button[name=action_view_work_orders]:contains(Work Orders):contains(1)",
         },
     ],
 });
