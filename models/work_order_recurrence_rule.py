@@ -139,13 +139,9 @@ class WorkOrderRecurrence(models.Model):
                 )
             )
         visit_time = self._get_time_of_day()
-        parts.append(
-            _(
-                "at %(time)s (%(tz)s)",
-                time=f"{visit_time.hour:02d}:{visit_time.minute:02d}",
-                tz=self._get_tz(),
-            )
-        )
+        # computed apart: the translation extractor reads only plain arguments
+        time_text = f"{visit_time.hour:02d}:{visit_time.minute:02d}"
+        parts.append(_("at %(time)s (%(tz)s)", time=time_text, tz=self._get_tz()))
         summary = " ".join(parts)
         if self.repeat_type == "until" and self.repeat_until:
             summary = _(
