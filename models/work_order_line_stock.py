@@ -6,6 +6,21 @@ from odoo.tools import SQL, Query, float_compare
 STOCK_STATUSES = [("available", "Available"), ("low", "Low"), ("short", "Short")]
 
 
+def _compare_qty(value1, value2, rounding):
+    """``float_compare(value1, value2, precision_rounding=rounding)``, without
+    its rounding when the values are two roundings apart or more: rounded, each
+    moves by half a rounding at most, so the order cannot change. The search of
+    the work orders compares hundreds of thousands of quantities; nearly all of
+    them are that far apart.
+    """
+    delta = value1 - value2
+    if delta >= 2 * rounding:
+        return 1
+    if delta <= -2 * rounding:
+        return -1
+    return float_compare(value1, value2, precision_rounding=rounding)
+
+
 class WorkOrderLine(models.Model):
     """Stock availability of the parts, and the delivery kept in step."""
 
@@ -304,9 +319,9 @@ class WorkOrderLine(models.Model):
         the order's total quantity of the part, ``minimum`` its reorder minimum
         in the warehouse, all in the product's unit (``rounding``).
         """
-        if float_compare(forecast, need, precision_rounding=rounding) < 0:
+        if _compare_qty(forecast, need, rounding) < 0:
             return "short"
-        if float_compare(forecast - need, minimum, precision_rounding=rounding) < 0:
+        if _compare_qty(forecast - need, minimum, rounding) < 0:
             return "low"
         return "available"
 

@@ -1,5 +1,6 @@
 from odoo import Command
 from odoo.tests import new_test_user, tagged
+from odoo.tools import float_compare
 
 from .common import WorkOrderCommon
 
@@ -226,6 +227,35 @@ class TestPartsShortSearch(WorkOrderCommon):
         )
         found = self._assert_filter_matches_lines(first_only_env)
         self.assertEqual(found.sudo() & (here | other), here)
+
+    def test_status_rule_rounds_like_float_compare(self):
+        """The rule skips the rounding of quantities far apart: around the
+        boundaries it decides exactly as ``float_compare``."""
+        Line = self.env["work.order.line"]
+        for rounding in (0.01, 0.5, 1.0):
+            for need in (0.0, 2.995, 3.0, 7.5):
+                for step in range(-30, 31):
+                    forecast = need + step * rounding / 8
+                    for minimum in (0.0, rounding, 5.0):
+                        if (
+                            float_compare(forecast, need, precision_rounding=rounding)
+                            < 0
+                        ):
+                            expected = "short"
+                        elif (
+                            float_compare(
+                                forecast - need, minimum, precision_rounding=rounding
+                            )
+                            < 0
+                        ):
+                            expected = "low"
+                        else:
+                            expected = "available"
+                        self.assertEqual(
+                            Line._get_stock_status(forecast, need, minimum, rounding),
+                            expected,
+                            (forecast, need, minimum, rounding),
+                        )
 
     def test_search_query_count_does_not_grow_with_orders(self):
         products = self.env["product.product"].create(
