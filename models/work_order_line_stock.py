@@ -1,9 +1,24 @@
 from collections import defaultdict
 
 from odoo import _, api, fields, models
-from odoo.tools import float_compare
+from odoo.tools import SQL, Query, float_compare
 
 STOCK_STATUSES = [("available", "Available"), ("low", "Low"), ("short", "Short")]
+
+
+def _compare_qty(value1, value2, rounding):
+    """``float_compare(value1, value2, precision_rounding=rounding)``, without
+    its rounding when the values are two roundings apart or more: rounded, each
+    moves by half a rounding at most, so the order cannot change. The search of
+    the work orders compares hundreds of thousands of quantities; nearly all of
+    them are that far apart.
+    """
+    delta = value1 - value2
+    if delta >= 2 * rounding:
+        return 1
+    if delta <= -2 * rounding:
+        return -1
+    return float_compare(value1, value2, precision_rounding=rounding)
 
 
 class WorkOrderLine(models.Model):
@@ -75,6 +90,11 @@ class WorkOrderLine(models.Model):
           the warehouse (``stock.warehouse.orderpoint.product_min_qty``);
         - available otherwise.
 
+        All the lines of one part on one work order share the status: it is
+        decided per (work order, product) by ``_get_stock_statuses`` and
+        ``_get_stock_status``, the same helpers the "Parts short" search of the
+        work orders uses, so the list filter and the lines never disagree.
+
         Services, consumables (not storable), sections, notes and lines of
         closed work orders (completed, invoiced, cancelled, rejected) have no
         status.
@@ -91,33 +111,28 @@ class WorkOrderLine(models.Model):
         )
         if not stock_lines:
             return
-        # sudo: quantities only. Technicians have no stock rights but must see
-        # whether the parts are there; no stock document is exposed.
-        levels = stock_lines.sudo()._get_stock_levels()
-        min_qties = stock_lines.sudo()._get_reorder_minimums()
-        own_qties = stock_lines.sudo()._get_own_open_move_quantities()
-        needs = stock_lines._get_order_needs()
+        order_warehouses = {
+            line._get_stock_order_key(): line.order_id.warehouse_id.id
+            for line in stock_lines
+        }
+        all_needs = stock_lines._get_order_needs()
+        needs = {
+            key: all_needs[key]
+            for key in {
+                (line._get_stock_order_key(), line.product_id.id)
+                for line in stock_lines
+            }
+        }
+        own_qties = self._get_own_open_move_quantities(
+            order_warehouses,
+            [order_key for order_key in order_warehouses if isinstance(order_key, int)],
+        )
+        statuses = self._get_stock_statuses(needs, order_warehouses, own_qties)
         for line in stock_lines:
             product = line.product_id
-            warehouse_id = line.order_id.warehouse_id.id
-            on_hand, forecast = levels[warehouse_id, product.id]
-            order_key = line.order_id._origin.id or line.order_id.id
-            forecast += own_qties.get((order_key, product.id), 0.0)
-            need = needs[order_key, product.id]
-            rounding = product.uom_id.rounding
-            if float_compare(forecast, need, precision_rounding=rounding) < 0:
-                status = "short"
-            elif (
-                float_compare(
-                    forecast - need,
-                    min_qties.get((warehouse_id, product.id), 0.0),
-                    precision_rounding=rounding,
-                )
-                < 0
-            ):
-                status = "low"
-            else:
-                status = "available"
+            on_hand, forecast, status = statuses[
+                line._get_stock_order_key(), product.id
+            ]
             to_line_uom = line.product_uom_id or product.uom_id
             line.qty_on_hand = product.uom_id._compute_quantity(
                 on_hand, to_line_uom, round=False
@@ -150,11 +165,8 @@ class WorkOrderLine(models.Model):
                 **facts,
             )
         else:
-            minimum = (
-                self.sudo()
-                ._get_reorder_minimums()
-                .get((warehouse.id, self.product_id.id), 0.0)
-            )
+            key = (warehouse.id, self.product_id.id)
+            minimum = self.sudo()._get_reorder_minimums({key}).get(key, 0.0)
             title = _("Low stock")
             message = _(
                 "%(product)s: %(forecast)s %(uom)s forecast in %(warehouse)s, this "
@@ -196,6 +208,13 @@ class WorkOrderLine(models.Model):
             forecast=self._format_qty(self.qty_forecast),
         )
 
+    def _get_stock_order_key(self):
+        """The work order of the line in the stock computations: its id, or the
+        new record of an order not saved yet (onchange records stand for their
+        origin)."""
+        self.ensure_one()
+        return self.order_id._origin.id or self.order_id.id
+
     def _get_order_needs(self):
         """{(work order, product id): the order's total quantity, product units}.
 
@@ -209,26 +228,150 @@ class WorkOrderLine(models.Model):
             lines[line._origin.id or line.id] = line
         needs = defaultdict(float)
         for line in lines.values():
-            order_key = line.order_id._origin.id or line.order_id.id
-            needs[order_key, line.product_id.id] += line._qty_in_product_uom()
+            needs[line._get_stock_order_key(), line.product_id.id] += (
+                line._qty_in_product_uom()
+            )
         return needs
 
     def _qty_in_product_uom(self):
         self.ensure_one()
-        if not self.product_uom_id or self.product_uom_id == self.product_id.uom_id:
-            return self.product_uom_qty
-        return self.product_uom_id._compute_quantity(
-            self.product_uom_qty, self.product_id.uom_id, round=False
+        return self._to_product_uom(
+            self.product_id, self.product_uom_qty, self.product_uom_id
         )
 
-    def _get_stock_levels(self):
-        """{(warehouse id, product id): (on hand, forecast)} in product units.
+    @api.model
+    def _to_product_uom(self, product, qty, uom):
+        """``qty`` in ``uom`` (none: the product's unit) in the product's unit."""
+        if not uom or uom == product.uom_id:
+            return qty
+        return uom._compute_quantity(qty, product.uom_id, round=False)
+
+    @api.model
+    def _get_open_order_needs(self):
+        """The needs of all the open work orders the user may read, added up in
+        the database (nothing is read line by line).
+
+        Returns ``(needs, order_warehouses)``: {(work order id, product id):
+        the order's total quantity of the product, product units} and {work
+        order id: its warehouse id}, over the storable lines of the work orders
+        whose lines have a status (``_compute_stock_status``). The lines are
+        searched as the user, so the record rules (companies) apply as when the
+        lines are read; archived products count, as on the lines (the domain
+        path to the product ignores archiving).
+        """
+        closed_states = self.env["work.order"]._get_stock_closed_states()
+        query = self._search(
+            [
+                ("order_id.state", "not in", closed_states),
+                ("display_type", "=", False),
+                ("product_id.is_storable", "=", True),
+            ]
+        )
+        if query.is_empty():
+            return {}, {}
+        order_alias = query.join(
+            query.table, "order_id", "work_order", "id", "order_id"
+        )
+        terms = [
+            self._field_to_sql(query.table, "order_id", query),
+            self.env["work.order"]._field_to_sql(order_alias, "warehouse_id", query),
+            self._field_to_sql(query.table, "product_id", query),
+            self._field_to_sql(query.table, "product_uom_id", query),
+        ]
+        query.groupby = SQL(", ").join(terms)
+        query.order = None
+        rows = self.env.execute_query(
+            query.select(
+                *terms,
+                SQL(
+                    "SUM(%s)",
+                    self._field_to_sql(query.table, "product_uom_qty", query),
+                ),
+            )
+        )
+        products = {
+            product.id: product
+            for product in self.env["product.product"].browse({row[2] for row in rows})
+        }
+        product_uom_ids = {pid: product.uom_id.id for pid, product in products.items()}
+        uoms = {
+            uom.id: uom
+            for uom in self.env["uom.uom"].browse({row[3] for row in rows if row[3]})
+        }
+        needs = defaultdict(float)
+        order_warehouses = {}
+        for order_id, warehouse_id, product_id, uom_id, qty in rows:
+            if not warehouse_id:
+                continue
+            order_warehouses[order_id] = warehouse_id
+            if uom_id and uom_id != product_uom_ids[product_id]:
+                qty = self._to_product_uom(products[product_id], qty, uoms[uom_id])
+            needs[order_id, product_id] += qty or 0.0
+        return needs, order_warehouses
+
+    @api.model
+    def _get_stock_status(self, forecast, need, minimum, rounding):
+        """The rule of the parts' status, for a part of a work order: the one
+        place that decides "short", shared by the lines' status and the "Parts
+        short" search (see ``_compute_stock_status``).
+
+        ``forecast`` is the warehouse forecast without the work order, ``need``
+        the order's total quantity of the part, ``minimum`` its reorder minimum
+        in the warehouse, all in the product's unit (``rounding``).
+        """
+        if _compare_qty(forecast, need, rounding) < 0:
+            return "short"
+        if _compare_qty(forecast - need, minimum, rounding) < 0:
+            return "low"
+        return "available"
+
+    @api.model
+    def _get_stock_statuses(self, needs, order_warehouses, own_qties):
+        """The status of each part of each work order, in one batch.
+
+        ``needs``: {(order key, product id): the order's total quantity of the
+        product}; ``order_warehouses``: {order key: warehouse id};
+        ``own_qties``: {(order key, product id): the order's own open moves
+        already subtracted from the forecast} (``_get_own_open_move_quantities``).
+        Quantities in the product's unit.
+
+        Returns {(order key, product id): (on hand, forecast without the order,
+        status)}. The levels and the reorder minimums are read once per
+        distinct (warehouse, product) pair.
+        """
+        pairs = {
+            (order_warehouses[order_key], product_id) for order_key, product_id in needs
+        }
+        # sudo: quantities only. Technicians have no stock rights but must see
+        # whether the parts are there; no stock document is exposed.
+        levels = self.sudo()._get_stock_levels(pairs)
+        minimums = self.sudo()._get_reorder_minimums(pairs)
+        products = self.env["product.product"].browse({pid for _w, pid in pairs})
+        roundings = {product.id: product.uom_id.rounding for product in products}
+        statuses = {}
+        for (order_key, product_id), need in needs.items():
+            pair = (order_warehouses[order_key], product_id)
+            on_hand, forecast = levels[pair]
+            forecast += own_qties.get((order_key, product_id), 0.0)
+            statuses[order_key, product_id] = (
+                on_hand,
+                forecast,
+                self._get_stock_status(
+                    forecast, need, minimums.get(pair, 0.0), roundings[product_id]
+                ),
+            )
+        return statuses
+
+    @api.model
+    def _get_stock_levels(self, pairs):
+        """{(warehouse id, product id): (on hand, forecast)} in product units,
+        for the given (warehouse id, product id) pairs.
 
         One read of the products per warehouse.
         """
         product_ids = defaultdict(set)
-        for line in self:
-            product_ids[line.order_id.warehouse_id.id].add(line.product_id.id)
+        for warehouse_id, product_id in pairs:
+            product_ids[warehouse_id].add(product_id)
         levels = {}
         for warehouse_id, ids in product_ids.items():
             products = (
@@ -243,12 +386,14 @@ class WorkOrderLine(models.Model):
                 )
         return levels
 
-    def _get_reorder_minimums(self):
-        """{(warehouse id, product id): reorder minimum}, in product units."""
+    @api.model
+    def _get_reorder_minimums(self, pairs):
+        """{(warehouse id, product id): reorder minimum}, in product units, for
+        the given (warehouse id, product id) pairs."""
         groups = self.env["stock.warehouse.orderpoint"]._read_group(
             [
-                ("warehouse_id", "in", self.order_id.warehouse_id.ids),
-                ("product_id", "in", self.product_id.ids),
+                ("warehouse_id", "in", list({wid for wid, _p in pairs})),
+                ("product_id", "in", list({pid for _w, pid in pairs})),
             ],
             ["warehouse_id", "product_id"],
             ["product_min_qty:max"],
@@ -258,44 +403,69 @@ class WorkOrderLine(models.Model):
             for warehouse, product, min_qty in groups
         }
 
-    def _get_own_open_move_quantities(self):
+    @api.model
+    def _get_own_open_move_quantities(self, order_warehouses, orders):
         """{(work order id, product id): open quantity leaving its warehouse}.
 
-        These moves are already subtracted from the warehouse forecast: as in
-        ``product.product._get_domain_locations_new``, the open moves from a
-        location of the warehouse whose final destination is outside it. With a
-        multi-step delivery that is the step under way (the pick, whose final
-        destination is the customer, then the later steps), never an internal
-        move on its own.
+        These moves are already subtracted from the forecast of the work
+        order's warehouse (``order_warehouses``: {work order id: warehouse
+        id}): as in ``product.product._get_domain_locations_new``, the open
+        moves from a location of the warehouse whose final destination is
+        outside it. With a multi-step delivery that is the step under way (the
+        pick, whose final destination is the customer, then the later steps),
+        never an internal move on its own.
+
+        ``orders``: the work orders whose moves are read, a list of ids or a
+        query of ``work.order``. One query, added up per work order, product
+        and warehouse: a row only for each part of a work order that has open
+        moves.
         """
-        order_ids = [oid for oid in self.order_id._origin.ids if oid]
-        if not order_ids:
-            return {}
-        warehouse_ids = self.order_id.warehouse_id.ids
-        groups = self.env["stock.move"]._read_group(
+        if isinstance(orders, Query):
+            if orders.is_empty():
+                return {}
+            orders_sql = orders.subselect()
+        else:
+            if not orders:
+                return {}
+            orders_sql = SQL("%s", tuple(orders))
+        self.env["stock.move"].flush_model(
             [
-                ("group_id.work_order_id", "in", order_ids),
-                ("product_id", "in", self.product_id.ids),
-                (
-                    "state",
-                    "in",
-                    ("waiting", "confirmed", "partially_available", "assigned"),
-                ),
-                ("location_id.warehouse_id", "in", warehouse_ids),
-                "|",
-                "&",
-                ("location_final_id", "!=", False),
-                ("location_final_id.warehouse_id", "not in", warehouse_ids),
-                "&",
-                ("location_final_id", "=", False),
-                ("location_dest_id.warehouse_id", "not in", warehouse_ids),
-            ],
-            ["group_id", "product_id"],
-            ["product_qty:sum"],
+                "group_id",
+                "product_id",
+                "state",
+                "location_id",
+                "location_dest_id",
+                "location_final_id",
+                "product_qty",
+            ]
+        )
+        self.env["procurement.group"].flush_model(["work_order_id"])
+        self.env["stock.location"].flush_model(["warehouse_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT pg.work_order_id, move.product_id, source.warehouse_id,
+                       SUM(move.product_qty)
+                  FROM stock_move move
+                  JOIN procurement_group pg ON pg.id = move.group_id
+                  JOIN stock_location source ON source.id = move.location_id
+                  JOIN stock_location final
+                    ON final.id = COALESCE(move.location_final_id,
+                                           move.location_dest_id)
+                 WHERE pg.work_order_id IN %(orders)s
+                   AND move.state IN %(states)s
+                   AND source.warehouse_id IS NOT NULL
+                   AND final.warehouse_id IS DISTINCT FROM source.warehouse_id
+              GROUP BY pg.work_order_id, move.product_id, source.warehouse_id
+                """,
+                orders=orders_sql,
+                states=("waiting", "confirmed", "partially_available", "assigned"),
+            )
         )
         quantities = defaultdict(float)
-        for group, product, qty in groups:
-            quantities[group.work_order_id.id, product.id] += qty
+        for order_id, product_id, warehouse_id, qty in rows:
+            if order_warehouses.get(order_id) == warehouse_id:
+                quantities[order_id, product_id] += qty
         return quantities
 
     def _is_delivered_by_sale_order(self):

@@ -138,24 +138,36 @@ class WorkOrder(models.Model):
     def _search_has_stock_shortage(self, operator, value):
         """Work orders with a short part, for the "Parts short" filter.
 
-        The status depends on live stock levels, so it is not stored: the lines
-        of the open work orders are evaluated in one batch (a constant number
-        of queries per thousand lines).
+        The status depends on live stock levels, so it is not stored. The
+        database adds up the needs of the open work orders per order and part
+        (and their own open moves, for the orders that have some); the levels
+        are read once per warehouse and part, and each (order, part) goes
+        through the lines' own rule (``work.order.line._get_stock_statuses``).
+        No line is read one by one: the number of queries does not grow with
+        the number of work orders.
         """
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(_("Search “Parts Short” with “is set” or “is not set”."))
-        lines = self.env["work.order.line"].search(
-            [
-                ("order_id.state", "not in", self._get_stock_closed_states()),
-                ("display_type", "=", False),
-                ("product_id.is_storable", "=", True),
-            ]
-        )
-        short_orders = lines.filtered(
-            lambda line: line.stock_status == "short"
-        ).order_id
+        Line = self.env["work.order.line"]
+        needs, order_warehouses = Line._get_open_order_needs()
+        short_ids = []
+        if needs:
+            orders = self._search(
+                [("state", "not in", self._get_stock_closed_states())]
+            )
+            own_qties = Line._get_own_open_move_quantities(order_warehouses, orders)
+            statuses = Line._get_stock_statuses(needs, order_warehouses, own_qties)
+            short_ids = sorted(
+                {
+                    order_id
+                    for (order_id, _product_id), (_on_hand, _forecast, status) in (
+                        statuses.items()
+                    )
+                    if status == "short"
+                }
+            )
         positive = (operator == "=") == value
-        return [("id", "in" if positive else "not in", short_orders.ids)]
+        return [("id", "in" if positive else "not in", short_ids)]
 
     @api.depends("picking_ids")
     def _compute_picking_count(self):

@@ -5,6 +5,7 @@ from . import test_access
 from . import test_backend_ui
 from . import test_stock
 from . import test_stock_procurement
+from . import test_stock_search
 from . import test_invoice
 from . import test_mail_report
 from . import test_portal
