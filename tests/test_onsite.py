@@ -763,7 +763,9 @@ class TestOnSiteInvoice(OnSiteCommon):
             line.product_id: line.name
             for line in self.order.invoice_ids.invoice_line_ids
         }
-        self.assertEqual(labels[self.hose], "WO Extra Hose (added on site)")
+        # the French words when the French catalogue is loaded, else the English
+        french = suffix(self.env["work.order.line"].with_context(lang="fr_FR"))
+        self.assertEqual(labels[self.hose], f"WO Extra Hose {french}")
         self.assertEqual(labels[self.part], self._line(self.part).name)
         self.assertEqual(labels[self.labour], self._line(self.labour).name)
         self.assertNotIn("added on site", labels[self.part] + labels[self.labour])
