@@ -21,6 +21,8 @@ class WorkOrder(models.Model):
     def action_complete(self):
         if self.env.context.get(COMPLETE_DIALOG_KEY):
             self._check_transition("action_complete")
+            # what the dialog cannot fix is refused before the customer signs
+            self._check_required_checks_closed()
             return self._get_wizard_action("work.order.complete", _("Complete"))
         return super().action_complete()
 
