@@ -64,6 +64,14 @@ class WorkOrder(models.Model):
         if not isinstance(resolution, str):
             raise UserError(_("The work done must be text."))
         resolution = resolution.strip()
+        self._check_portal_text(
+            resolution,
+            _(
+                "The work done contains characters that are not allowed (control "
+                "characters such as a NUL byte). Please remove them and try again."
+            ),
+            multiline=True,
+        )
         if len(resolution) > RESOLUTION_MAX_LENGTH:
             raise UserError(
                 _(
@@ -100,6 +108,7 @@ class WorkOrder(models.Model):
                         line=line.name,
                     )
                 )
+            line._check_qty_done_value(qty, line.name)
             if float_compare(qty, 0.0, precision_rounding=line._uom_rounding()) < 0:
                 raise UserError(
                     _(
@@ -120,6 +129,14 @@ class WorkOrder(models.Model):
                     _("Enter the name of the person who signed off the work.")
                 )
             signed_by = signed_by.strip()
+            self._check_portal_text(
+                signed_by,
+                _(
+                    "The name contains characters that are not allowed (control "
+                    "characters such as a NUL byte). Please remove them and try "
+                    "again."
+                ),
+            )
             if len(signed_by) > SIGNOFF_NAME_MAX_LENGTH:
                 raise UserError(
                     _(
@@ -149,6 +166,14 @@ class WorkOrder(models.Model):
         ):
             raise UserError(_("The reason must be text."))
         reason = (no_signature_reason or "").strip()
+        self._check_portal_text(
+            reason,
+            _(
+                "The reason contains characters that are not allowed (control "
+                "characters such as a NUL byte). Please remove them and try again."
+            ),
+            multiline=True,
+        )
         if len(reason) > NO_SIGNATURE_REASON_MAX_LENGTH:
             raise UserError(
                 _(

@@ -10,7 +10,7 @@ from PIL import Image
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
@@ -323,6 +323,103 @@ class TestOnSiteRecording(OnSiteCommon):
             self._line(self.part).write({"qty_done": -0.5})
         self.assertFalse(self.order.resolution)
         self.assertFalse(self._line(self.part).qty_done_recorded)
+
+    def test_nothing_used_is_recorded_from_the_form(self):
+        """As the web client: a field is saved only when what is typed differs
+        from what it shows. Until something is recorded, Done shows what
+        Complete would record, so entering 0 is a change."""
+        self._start()
+        labour_line, part_line = self._line(self.labour), self._line(self.part)
+        # the part has no stock: nothing reserved, Complete would record 0
+        self.assertEqual(labour_line.qty_done_entry, 1.5)
+        self.assertEqual(part_line.qty_done_entry, 0)
+        form = Form(self.order.with_user(self.technician))
+        with form.line_ids.edit(self.order.line_ids.ids.index(labour_line.id)) as line:
+            self.assertEqual(line.qty_done_entry, 1.5)
+            line.qty_done_entry = 0
+            # the final amounts follow at once
+            self.assertEqual(line.price_subtotal_done, 0)
+        form.save()
+        self.assertTrue(labour_line.qty_done_recorded)
+        self.assertEqual(labour_line.qty_done, 0)
+        self.assertEqual(labour_line.qty_done_entry, 0)
+        self.assertFalse(part_line.qty_done_recorded)
+        # the Complete dialog shows what was recorded
+        wizard = (
+            self.env["work.order.complete"]
+            .with_user(self.technician)
+            .create({"order_id": self.order.id})
+        )
+        self.assertEqual(
+            {line.order_line_id: line.qty_done for line in wizard.line_ids},
+            {part_line: 0, labour_line: 0},
+        )
+        self.order.with_user(self.technician).action_complete()
+        self.assertEqual(labour_line.qty_done, 0)
+        self.assertTrue(labour_line._is_left_off_invoice())
+        self.assertAlmostEqual(self.order.amount_done_total, 0)
+
+    def test_done_recorded_through_the_form_field_over_rpc(self):
+        self._start()
+        labour_line = self._line(self.labour)
+        self.order.with_user(self.technician).write(
+            {"line_ids": [Command.update(labour_line.id, {"qty_done_entry": 1})]}
+        )
+        self.assertEqual(
+            (labour_line.qty_done, labour_line.qty_done_recorded), (1, True)
+        )
+        # outside the work on site it is refused like qty_done
+        self.order.with_user(self.technician).action_complete()
+        with self.assertRefused(UserError, "while the work is under way"):
+            labour_line.with_user(self.technician).write({"qty_done_entry": 0})
+        self.assertEqual(labour_line.qty_done, 1)
+
+    def test_absurd_quantities_are_refused(self):
+        self._start()
+        part_line = self._line(self.part).with_user(self.technician)
+        for value in (1e308, -1e308, float("inf"), float("nan"), 1_000_001, "2"):
+            for fname in ("qty_done", "qty_done_entry"):
+                with (
+                    self.subTest(value=value, fname=fname),
+                    self.assertRefused(UserError, "as a number, at most 1,000,000"),
+                ):
+                    part_line.write({fname: value})
+        with self.assertRefused(UserError, "at most 1,000,000"):
+            self.order.with_user(self.technician).write(
+                {
+                    "line_ids": [
+                        Command.create({"product_id": self.hose.id, "qty_done": 1e308})
+                    ]
+                }
+            )
+        with self.assertRefused(UserError, "“WO Pump Seal” as a number"):
+            self.order.with_user(self.technician)._complete_on_site(
+                quantities={part_line.id: 1e308}
+            )
+        self.assertEqual(self.order.state, "in_progress")
+        self.assertEqual(len(self.order.line_ids), 2)
+        self.assertFalse(self.order.line_ids.filtered("qty_done_recorded"))
+        part_line.write({"qty_done": 1_000_000})
+        self.assertEqual(part_line.qty_done, 1_000_000)
+
+    def test_control_characters_are_refused(self):
+        self._start()
+        order = self.order.with_user(self.technician)
+        for call in (
+            lambda: order.write({"resolution": "Fixed\x00"}),
+            lambda: order._complete_on_site(
+                signature=SIGNATURE, signed_by="Maria\x00Garcia"
+            ),
+            lambda: order._complete_on_site(no_signature_reason="Nobody\x1b home"),
+            lambda: order._complete_on_site(resolution="Done\x00"),
+        ):
+            with self.assertRefused(UserError, "characters that are not allowed"):
+                call()
+        self.assertEqual(self.order.state, "in_progress")
+        self.assertFalse(self.order.resolution)
+        # line breaks and tabs are fine in the work done
+        order.write({"resolution": "Seal replaced.\n\tTested."})
+        self.assertEqual(self.order.resolution, "Seal replaced.\n\tTested.")
 
     def test_final_total_beside_the_agreed_one(self):
         self._start()
@@ -1049,6 +1146,8 @@ class TestPhotos(OnSiteCommon):
             ("too large", {"image": huge}, "too large"),
             ("long caption", {"name": "x" * 300}, "too long"),
             ("caption not text", {"name": 42}, "must be text"),
+            ("NUL in the caption", {"name": "Cracked\x00seal"}, "not allowed"),
+            ("escape in the caption", {"name": "Cracked\x1b[31m"}, "not allowed"),
         ):
             with self.subTest(label), self.assertRefused(UserError, message):
                 self._photo(**vals)
@@ -1058,6 +1157,7 @@ class TestPhotos(OnSiteCommon):
 
     @mute_logger("odoo.models.unlink")
     def test_who_may_delete(self):
+        self.order.user_ids = [Command.link(self.crew_member.id)]
         mine = self._photo()
         crews = self._photo(user=self.crew_member)
         with self.assertRefused(UserError, "person who took it"):
@@ -1078,6 +1178,33 @@ class TestPhotos(OnSiteCommon):
         self._photo(user=self.manager)
         (mine | crews).with_user(self.manager).unlink()
         self.assertEqual(len(self.order.photo_ids), 1)
+
+    def test_photos_by_the_crew_only(self):
+        """The crew rule of checks and timers: the job's technicians (anyone
+        while nobody is assigned) or a manager."""
+        other = new_test_user(
+            self.env,
+            login="wo_other_tech",
+            groups="work_order.group_work_order_user",
+            name="Otto Other",
+        )
+        photo = self._photo()
+        with self.assertRefused(UserError, "Only the technicians"):
+            self._photo(user=other)
+        with self.assertRefused(UserError, "Only the technicians"):
+            self.order.with_user(other).action_add_photo()
+        with self.assertRefused(UserError, "Only the technicians"):
+            photo.with_user(other).write({"show_to_customer": True, "name": "Mine"})
+        self.assertEqual(self.order.photo_ids, photo)
+        self.assertFalse(photo.show_to_customer or photo.name)
+        self.order.user_ids = [Command.link(self.crew_member.id)]
+        self._photo(user=self.crew_member)
+        self._photo(user=self.manager)
+        photo.with_user(self.manager).name = "Seal"
+        self.assertEqual(len(self.order.photo_ids), 3)
+        unassigned = self._create_order()
+        self._photo(user=other, order=unassigned)
+        self.assertEqual(len(unassigned.photo_ids), 1)
 
     def test_portal_users_cannot_read_photos(self):
         self._photo(show_to_customer=True)
