@@ -1310,6 +1310,54 @@ class TestOnSitePortal(OnSiteCommon, HttpCase):
             signed_by="Maria Garcia",
         )
 
+    def test_final_total_in_the_portal(self):
+        """Once the work is done, the list and the page lead with the final
+        total (as the lines, the PDF, the e-mail and the invoice), and the page
+        labels it beside the approved one."""
+        approved = self.order.approved_amount
+        self.assertAlmostEqual(approved, 230 * 1.15)
+
+        def amount(value):
+            return f"{value:,.2f}"
+
+        def header():
+            card = self._page().xpath("//div[hasclass('o_work_order_header_total')]")
+            self.assertEqual(len(card), 1)
+            return card[0].text_content()
+
+        def list_total():
+            self.authenticate("wo_portal", "wo_portal")
+            res = self.url_open("/my/work-orders")
+            self.assertEqual(res.status_code, 200)
+            cells = html.fromstring(res.text).xpath(
+                f"//tr[@data-id='{self.order.id}']"
+                "//span[hasclass('o_work_order_portal_total')]"
+            )
+            self.assertEqual(len(cells), 1)
+            return cells[0].text_content()
+
+        text = header()
+        self.assertIn(amount(approved), text)
+        self.assertNotIn("Final total", text)
+        self.assertIn(amount(approved), list_total())
+        # on site: no part used (none in stock), a hose added
+        self._complete()
+        final = self.order.amount_done_total
+        self.assertAlmostEqual(final, (150 + 25) * 1.15)
+        text = header()
+        self.assertIn("Final total", text)
+        self.assertIn(amount(final), text.split("Approved total")[0])
+        self.assertIn(amount(approved), text.split("Approved total")[1])
+        self.assertIn(amount(final), list_total())
+        self.assertNotIn(amount(approved), list_total())
+        done_section = self._page().xpath("//section[@id='details_done']")[0]
+        done_text = " ".join(done_section.text_content().split())
+        self.assertIn("Final total", done_text)
+        self.assertIn("Approved total", done_text)
+        self.order.sudo().write({"state": "invoiced"})
+        self.assertIn(amount(final), header())
+        self.assertIn(amount(final), list_total())
+
     def test_photo_visibility_matrix(self):
         viewers = (
             ("public with the link", None, self.token, True),
