@@ -1484,6 +1484,31 @@ class TestOnSiteTour(PhoneTourMixin, OnSiteCommon, HttpCase):
                 Command.create({"product_id": self.labour.id, "product_uom_qty": 1.5}),
                 Command.create({"product_id": self.hose.id, "product_uom_qty": 1}),
             ],
+            check_ids=[
+                Command.create(
+                    {
+                        "sequence": 1,
+                        "name": "Tour: Seal tight",
+                        "required": True,
+                        "show_to_customer": True,
+                    }
+                ),
+                Command.create(
+                    {
+                        "sequence": 2,
+                        "name": "Tour: Pressure",
+                        "check_type": "reading",
+                        "min_value": 1,
+                        "max_value": 2,
+                        "unit": "bar",
+                        "show_to_customer": True,
+                    }
+                ),
+                Command.create(
+                    {"sequence": 3, "name": "Tour: Gasket photo", "check_type": "photo"}
+                ),
+                Command.create({"sequence": 4, "name": "Tour: Pool cover"}),
+            ],
         )
         # noon today (UTC, the technician's time zone): "Today" whatever the hour
         noon = datetime.combine(fields.Date.today(), datetime.min.time()).replace(
@@ -1502,7 +1527,26 @@ class TestOnSiteTour(PhoneTourMixin, OnSiteCommon, HttpCase):
         )
         self.assertEqual(order.completion_signed_by, "Maria Garcia")
         self.assertTrue(order.completion_signature)
-        self.assertEqual(order.line_ids.mapped("qty_done"), [1.5, 1, 2])
+        # nothing used on the labour line: 0 was recorded from the line's card
+        self.assertEqual(order.line_ids.mapped("qty_done"), [0, 1, 2])
+        self.assertTrue(all(order.line_ids.mapped("qty_done_recorded")))
+        checks = {check.name: check for check in order.check_ids}
+        self.assertTrue(checks["Tour: Seal tight"].done)
+        self.assertEqual(checks["Tour: Pressure"].value_number, 2.5)
+        self.assertTrue(checks["Tour: Pressure"].out_of_range)
+        self.assertTrue(checks["Tour: Gasket photo"].done)
+        self.assertTrue(checks["Tour: Gasket photo"].photo)
+        self.assertRecordValues(
+            checks["Tour: Pool cover"],
+            [
+                {
+                    "done": False,
+                    "not_applicable": True,
+                    "na_reason": "There is no cover on this pool",
+                }
+            ],
+        )
+        self.assertEqual(set(order.check_ids.mapped("done_by")), {self.technician})
         tape_line = order.line_ids[-1]
         self.assertEqual(tape_line.product_id, tape)
         self.assertTrue(tape_line.added_on_site)
