@@ -1,7 +1,10 @@
+import math
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_compare
+from odoo.tools import float_compare, formatLang
 
+from .work_order_portal import has_forbidden_characters
 from .work_order_template_check import CHECK_DEFINITION_FIELDS, CHECK_TYPES
 
 # What the technician records on a check; the server stamps who and when.
@@ -14,6 +17,21 @@ CHECK_RESULT_FIELDS = (
     "na_reason",
 )
 CHECK_STAMP_FIELDS = ("done_by", "done_on")
+# What was agreed about a check: fixed once the work order leaves the editable
+# states (the order of the checks still changes, like the lines').
+CHECK_LOCKED_FIELDS = (
+    *(fname for fname in CHECK_DEFINITION_FIELDS if fname != "sequence"),
+    "template_check_id",
+)
+# Numbers beyond this are typing errors, not readings or ranges.
+CHECK_NUMBER_MAX = 1e9
+CHECK_NUMBER_FIELDS = ("value_number", "min_value", "max_value")
+CHECK_TEXT_FIELDS = {
+    "name": False,
+    "unit": False,
+    "value_text": True,
+    "na_reason": False,
+}
 
 
 class WorkOrderCheck(models.Model):
@@ -104,9 +122,31 @@ class WorkOrderCheck(models.Model):
             ):
                 raise ValidationError(_("“%(check)s” needs a text.", check=check.name))
 
+    @api.onchange(*CHECK_RESULT_FIELDS)
+    def _onchange_result(self):
+        # the form shows at once what saving records: a reading, a text or a
+        # photo does the check, doing it clears "not applicable" and back
+        for check in self.filtered(lambda check: check._origin):
+            changed = {
+                fname: check[fname]
+                for fname in CHECK_RESULT_FIELDS
+                if check[fname] != check._origin[fname]
+            }
+            if changed:
+                implied = check._result_vals(changed)
+                check.update(
+                    {
+                        fname: implied[fname]
+                        for fname in ("done", "not_applicable")
+                        if fname not in changed
+                    }
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
         self._check_stamp_fields(vals_list)
+        for vals in vals_list:
+            self._check_input(vals)
         results = []
         for vals in vals_list:
             results.append(
@@ -129,12 +169,13 @@ class WorkOrderCheck(models.Model):
 
     def write(self, vals):
         self._check_stamp_fields([vals])
+        self._check_input(vals)
         if "order_id" in vals and not self.env.su:
             raise UserError(_("A check cannot move to another work order."))
-        if set(vals) & {*CHECK_DEFINITION_FIELDS, "template_check_id"}:
-            self.order_id._check_checks_editable()
-            if "required" in vals and not vals["required"]:
-                self.filtered("required")._check_may_drop_required()
+        if set(vals) & set(CHECK_LOCKED_FIELDS):
+            # what was agreed about a check (by hand while on site: what was
+            # set when it was added) stays as it is once the work started
+            self.order_id._check_check_definitions_editable()
         if not set(vals) & set(CHECK_RESULT_FIELDS):
             return super().write(vals)
         self.order_id._check_on_site_user(_("record checks"))
@@ -145,7 +186,7 @@ class WorkOrderCheck(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_locked_order(self):
         self.order_id._check_checks_editable()
-        self.filtered("required")._check_may_drop_required()
+        self._check_may_remove()
 
     @api.model
     def _check_stamp_fields(self, vals_list):
@@ -153,6 +194,53 @@ class WorkOrderCheck(models.Model):
             return
         if any(fname in vals for vals in vals_list for fname in CHECK_STAMP_FIELDS):
             raise UserError(_("Who did a check and when are recorded automatically."))
+
+    @api.model
+    def _check_input(self, vals):
+        """Refuse what nobody writes (whether a reading is out of range: only
+        its compute says so), and numbers and texts no check can hold (a
+        reading of 1e308, a NUL byte in a note), saying which field."""
+        if "out_of_range" in vals:
+            raise UserError(
+                _(
+                    "Whether a reading is out of range follows from the reading and "
+                    "the check's minimum and maximum; it cannot be set."
+                )
+            )
+        check_name = vals.get("name") if isinstance(vals.get("name"), str) else None
+        for fname in CHECK_NUMBER_FIELDS:
+            value = vals.get(fname)
+            if value in (None, False):
+                continue
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or abs(value) > CHECK_NUMBER_MAX
+            ):
+                raise UserError(
+                    _(
+                        "%(field)s of the check “%(check)s” must be a number between "
+                        "-%(max)s and %(max)s.",
+                        field=self._field_label(fname),
+                        check=check_name or (self[:1].name if self else ""),
+                        max=formatLang(self.env, CHECK_NUMBER_MAX, digits=0),
+                    )
+                )
+        for fname, multiline in CHECK_TEXT_FIELDS.items():
+            if has_forbidden_characters(vals.get(fname), multiline=multiline):
+                raise UserError(
+                    _(
+                        "%(field)s of a check contains characters that are not "
+                        "allowed (control characters such as a NUL byte). Please "
+                        "remove them and try again.",
+                        field=self._field_label(fname),
+                    )
+                )
+
+    @api.model
+    def _field_label(self, fname):
+        return self._fields[fname]._description_string(self.env)
 
     def _has_range(self):
         self.ensure_one()
@@ -166,16 +254,18 @@ class WorkOrderCheck(models.Model):
             return ""
         return f"{self.min_value:g}–{self.max_value:g} {self.unit or ''}".strip()
 
-    def _check_may_drop_required(self):
-        """Once the work started, only a manager removes a required check."""
+    def _check_may_remove(self):
+        """Once the work started, only a manager removes a check (the others
+        mark it not applicable, with a reason)."""
         started = self.filtered(lambda check: check.order_id.is_locked)
-        if started and not self.env.user.has_group(
-            "work_order.group_work_order_manager"
+        if started and not (
+            self.env.su
+            or self.env.user.has_group("work_order.group_work_order_manager")
         ):
             raise UserError(
                 _(
-                    "Only a manager can remove the required check “%(check)s” once "
-                    "the work started.",
+                    "Only a manager can remove the check “%(check)s” once the work "
+                    "started. Mark it not applicable instead, and say why.",
                     check=started[0].name,
                 )
             )

@@ -126,8 +126,9 @@ class WorkOrder(models.Model):
     # ------------------------------------------------------------------
 
     def _get_check_states(self):
-        """States in which the checks themselves (not their results) change:
-        while editable, and on site."""
+        """States in which checks are added (by hand while on site) and
+        removed; what a check is changes only in the editable states
+        (``_check_check_definitions_editable``)."""
         return (*self._get_editable_states(), "in_progress")
 
     def _get_check_result_states(self):
@@ -143,6 +144,27 @@ class WorkOrder(models.Model):
                         "%(order)s is %(state)s: its checks can no longer change.",
                         order=order.name,
                         state=order._state_label(),
+                    )
+                )
+
+    def _check_check_definitions_editable(self):
+        """What was agreed about the checks (name, type, range, unit, required,
+        shown to the customer) stays read-only once the work started, for
+        everyone, like the agreed lines; results are recorded beside it."""
+        editable_states = self._get_editable_states()
+        for order in self:
+            if order.state not in editable_states:
+                raise UserError(
+                    _(
+                        "%(order)s is %(state)s: its checks are recorded as they were "
+                        "agreed; their name, type, range, unit, whether they are "
+                        "required and whether the customer sees them no longer "
+                        "change. Only %(states)s work orders can be changed.",
+                        order=order.name,
+                        state=order._state_label(),
+                        states=", ".join(
+                            order._state_label(state) for state in editable_states
+                        ),
                     )
                 )
 
@@ -184,7 +206,10 @@ class WorkOrder(models.Model):
             lambda check: check.required and not check._is_closed()
         )
 
-    def _action_complete(self):
+    def _check_required_checks_closed(self):
+        """Refuse to complete while a required check is open, with one message
+        listing every open one (before the Complete dialog opens, and again
+        when it completes)."""
         for order in self:
             missing = order._get_missing_required_checks()
             if missing:
@@ -196,6 +221,9 @@ class WorkOrder(models.Model):
                         checks="\n".join(f"- {check.name}" for check in missing),
                     )
                 )
+
+    def _action_complete(self):
+        self._check_required_checks_closed()
         return super()._action_complete()
 
     def _get_customer_checks(self):

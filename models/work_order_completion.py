@@ -21,6 +21,8 @@ class WorkOrder(models.Model):
     def action_complete(self):
         if self.env.context.get(COMPLETE_DIALOG_KEY):
             self._check_transition("action_complete")
+            # what the dialog cannot fix is refused before the customer signs
+            self._check_required_checks_closed()
             return self._get_wizard_action("work.order.complete", _("Complete"))
         return super().action_complete()
 
@@ -62,6 +64,14 @@ class WorkOrder(models.Model):
         if not isinstance(resolution, str):
             raise UserError(_("The work done must be text."))
         resolution = resolution.strip()
+        self._check_portal_text(
+            resolution,
+            _(
+                "The work done contains characters that are not allowed (control "
+                "characters such as a NUL byte). Please remove them and try again."
+            ),
+            multiline=True,
+        )
         if len(resolution) > RESOLUTION_MAX_LENGTH:
             raise UserError(
                 _(
@@ -98,6 +108,7 @@ class WorkOrder(models.Model):
                         line=line.name,
                     )
                 )
+            line._check_qty_done_value(qty, line.name)
             if float_compare(qty, 0.0, precision_rounding=line._uom_rounding()) < 0:
                 raise UserError(
                     _(
@@ -118,6 +129,14 @@ class WorkOrder(models.Model):
                     _("Enter the name of the person who signed off the work.")
                 )
             signed_by = signed_by.strip()
+            self._check_portal_text(
+                signed_by,
+                _(
+                    "The name contains characters that are not allowed (control "
+                    "characters such as a NUL byte). Please remove them and try "
+                    "again."
+                ),
+            )
             if len(signed_by) > SIGNOFF_NAME_MAX_LENGTH:
                 raise UserError(
                     _(
@@ -147,6 +166,14 @@ class WorkOrder(models.Model):
         ):
             raise UserError(_("The reason must be text."))
         reason = (no_signature_reason or "").strip()
+        self._check_portal_text(
+            reason,
+            _(
+                "The reason contains characters that are not allowed (control "
+                "characters such as a NUL byte). Please remove them and try again."
+            ),
+            multiline=True,
+        )
         if len(reason) > NO_SIGNATURE_REASON_MAX_LENGTH:
             raise UserError(
                 _(

@@ -1,6 +1,11 @@
+import math
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_compare, float_is_zero
+from odoo.tools import float_compare, float_is_zero, formatLang
+
+# A quantity carried out beyond this is a typing error.
+QTY_DONE_MAX = 1_000_000
 
 
 class WorkOrderLine(models.Model):
@@ -27,6 +32,16 @@ class WorkOrderLine(models.Model):
         readonly=True,
         copy=False,
         help="Set once the quantity carried out is recorded.",
+        groups="base.group_user",
+    )
+    qty_done_entry = fields.Float(
+        string="Done",
+        digits="Product Unit of Measure",
+        compute="_compute_qty_done_entry",
+        inverse="_inverse_qty_done_entry",
+        help="Quantity carried out on site. Until one is recorded it shows what "
+        "Complete records: the agreed quantity of a service, what was reserved "
+        "and picked of a part. Enter 0 if nothing was used.",
         groups="base.group_user",
     )
     added_on_site = fields.Boolean(
@@ -71,6 +86,36 @@ class WorkOrderLine(models.Model):
             line.price_subtotal_done = details["total_excluded_currency"]
             line.price_total_done = details["total_included_currency"]
 
+    @api.depends("qty_done", "qty_done_recorded", "product_uom_qty")
+    def _compute_qty_done_entry(self):
+        # What the Done field of the forms shows: the recorded quantity, else
+        # (while the work is under way) what Complete would record, so that
+        # entering 0 is a change the form saves.
+        for line in self:
+            origin = line._origin
+            if (
+                line.qty_done_recorded
+                or line.display_type
+                or not origin
+                or not origin.order_id._is_recording_on_site()
+            ):
+                line.qty_done_entry = line.qty_done
+            else:
+                line.qty_done_entry = origin._get_default_qty_done()
+
+    def _inverse_qty_done_entry(self):
+        # write() records it as qty_done (see _map_qty_done_entry)
+        for line in self:
+            line.write({"qty_done": line.qty_done_entry})
+
+    @api.onchange("qty_done_entry")
+    def _onchange_qty_done_entry(self):
+        # while the work is under way, the final amounts follow what is typed
+        for line in self:
+            if line.order_id._is_recording_on_site():
+                line.qty_done = line.qty_done_entry
+                line.qty_done_recorded = True
+
     @api.constrains("qty_done")
     def _check_qty_done(self):
         for line in self:
@@ -85,6 +130,7 @@ class WorkOrderLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        vals_list = [self._map_qty_done_entry(vals) for vals in vals_list]
         orders = self.env["work.order"].browse(
             {vals["order_id"] for vals in vals_list if vals.get("order_id")}
         )
@@ -105,7 +151,7 @@ class WorkOrderLine(models.Model):
         )
 
     def write(self, vals):
-        vals = self._strip_on_site_vals(vals)
+        vals = self._strip_on_site_vals(self._map_qty_done_entry(vals))
         priced = set(self._get_on_site_priced_fields()).intersection(vals)
         on_site_lines = self.filtered("added_on_site")
         if not (priced and on_site_lines):
@@ -141,7 +187,7 @@ class WorkOrderLine(models.Model):
 
     def _get_on_site_writable_fields(self):
         """Fields of an agreed line that may change while the work is under way."""
-        return {"qty_done", "qty_done_recorded", "sequence"}
+        return {"qty_done", "qty_done_entry", "qty_done_recorded", "sequence"}
 
     def _get_on_site_line_writable_fields(self):
         """Fields of a line added on site that may change while the work is
@@ -151,6 +197,48 @@ class WorkOrderLine(models.Model):
             "name",
             "product_uom_id",
         }
+
+    @api.model
+    def _map_qty_done_entry(self, vals):
+        """``vals`` with the Done field of the forms (``qty_done_entry``) as the
+        quantity carried out, checked."""
+        if "qty_done_entry" in vals:
+            vals = dict(vals)
+            vals["qty_done"] = vals.pop("qty_done_entry")
+        if "qty_done" in vals:
+            name = vals.get("name") or self[:1].name
+            self._check_qty_done_value(
+                vals["qty_done"], name if isinstance(name, str) else None
+            )
+        return vals
+
+    @api.model
+    def _check_qty_done_value(self, qty, line_name=None):
+        """Refuse a quantity carried out that is not a number, not finite or
+        beyond any job (a typing error such as 1e308)."""
+        if qty in (None, False):
+            return
+        if not (
+            isinstance(qty, bool)
+            or not isinstance(qty, int | float)
+            or not math.isfinite(qty)
+            or abs(qty) > QTY_DONE_MAX
+        ):
+            return
+        max_qty = formatLang(self.env, QTY_DONE_MAX, digits=0)
+        if line_name:
+            message = _(
+                "Enter the quantity carried out of “%(line)s” as a number, at most "
+                "%(max)s.",
+                line=line_name,
+                max=max_qty,
+            )
+        else:
+            message = _(
+                "Enter the quantity carried out as a number, at most %(max)s.",
+                max=max_qty,
+            )
+        raise UserError(message)
 
     @api.model
     def _strip_on_site_vals(self, vals, create=False):

@@ -439,6 +439,15 @@ class WorkOrder(models.Model):
     # Service report, portal
     # ------------------------------------------------------------------
 
+    def _get_portal_total(self):
+        """The total the customer's portal list and page lead with: once the
+        work is done, the final total (what was carried out, as the lines, the
+        PDF, the e-mail and the invoice say), else the agreed total. Sudo: the
+        customer reads the total of a work order they may see."""
+        self.ensure_one()
+        order = self.sudo()
+        return order.amount_done_total if order.date_completed else order.amount_total
+
     def _get_customer_photos(self):
         """The photos the customer sees: portal, service report, e-mails."""
         self.ensure_one()

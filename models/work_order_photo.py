@@ -11,6 +11,8 @@ from odoo.exceptions import UserError
 from odoo.tools.image import IMAGE_MAX_RESOLUTION
 from odoo.tools.mimetypes import guess_mimetype
 
+from .work_order_portal import has_forbidden_characters
+
 PHOTO_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 PHOTO_MAX_BYTES = 25 * 1024 * 1024
 PHOTO_MAX_SIDE = 1920
@@ -159,8 +161,9 @@ class WorkOrderPhoto(models.Model):
 
     @api.model
     def _check_can_add(self, order):
-        """Refuse a new photo on ``order`` once it is closed (managers still
-        may add one)."""
+        """Refuse a new photo on ``order`` unless the user works on it (its
+        technicians, anyone while nobody is assigned) and the work is not over;
+        managers may always add one."""
         if self.env.su or self._is_manager():
             return
         if order._is_closed_for_photos():
@@ -172,9 +175,10 @@ class WorkOrderPhoto(models.Model):
                     state=order._state_label(),
                 )
             )
+        self._check_crew(order)
 
     def _check_can_change(self):
-        if self._is_manager():
+        if self.env.su or self._is_manager():
             return
         for order in self.order_id:
             if order._is_closed_for_photos():
@@ -186,6 +190,21 @@ class WorkOrderPhoto(models.Model):
                         state=order._state_label(),
                     )
                 )
+            self._check_crew(order)
+
+    @api.model
+    def _check_crew(self, order):
+        """The crew rule of checks and timers: only the technicians of
+        ``order`` (anyone while nobody is assigned) or a manager."""
+        crew = order._get_crew()
+        if crew and self.env.user not in crew:
+            raise UserError(
+                _(
+                    "Only the technicians of %(order)s or a manager can add or "
+                    "change its photos.",
+                    order=order.name,
+                )
+            )
 
     @api.model
     def _clean_vals(self, vals):
@@ -196,6 +215,14 @@ class WorkOrderPhoto(models.Model):
         if name not in (None, False) and not isinstance(name, str):
             raise UserError(_("The caption must be text."))
         name = (name or "").strip()
+        if has_forbidden_characters(name):
+            raise UserError(
+                _(
+                    "The caption contains characters that are not allowed (control "
+                    "characters such as a NUL byte). Please remove them and try "
+                    "again."
+                )
+            )
         if len(name) > CAPTION_MAX_LENGTH:
             raise UserError(
                 _(

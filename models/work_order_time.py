@@ -76,6 +76,7 @@ class WorkOrderTime(models.Model):
         self._check_no_running_timer(running_user_ids)
         entries = super().create(vals_list)
         entries._check_may_edit()
+        entries._check_may_record()
         entries.order_id._sync_actual_duration()
         return entries
 
@@ -83,12 +84,21 @@ class WorkOrderTime(models.Model):
         if "order_id" in vals and not self.env.su:
             raise UserError(_("A time entry cannot move to another work order."))
         self._check_may_edit()
+        stopping = (
+            set(vals) == {"date_stop"}
+            and vals["date_stop"]
+            and not self.filtered("date_stop")
+        )
         if "date_stop" in vals and not vals["date_stop"]:
             user_ids = [vals.get("user_id") or entry.user_id.id for entry in self]
             self._check_no_running_timer(user_ids, exclude=self)
         res = super().write(vals)
         if "user_id" in vals:
             self._check_may_edit()
+        if not stopping:
+            # stopping a timer is always allowed; any other change is time
+            # recorded by hand, under the rules of the timer buttons
+            self._check_may_record()
         if set(vals) & {"date_start", "date_stop", "kind"}:
             self.order_id._sync_actual_duration()
         return res
@@ -143,6 +153,18 @@ class WorkOrderTime(models.Model):
                         user=entry.user_id.name,
                     )
                 )
+
+    def _check_may_record(self):
+        """Time is recorded on a job by its technicians (or a manager; anyone
+        while nobody is assigned), in the states where the timer buttons
+        record it: a running timer where the kind's timer runs, finished time
+        there and once the job is on hold or completed."""
+        if self.env.su:
+            return
+        for entry in self:
+            order = entry.order_id
+            order._check_timer_user()
+            order._check_time_state(entry.kind, running=not entry.date_stop)
 
     def _stop(self):
         """Stop the running timers among these entries now."""

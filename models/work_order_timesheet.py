@@ -74,22 +74,7 @@ class WorkOrder(models.Model):
         user has running elsewhere stops."""
         self.ensure_one()
         kind = kind or self.env.context.get("work_order_timer_kind") or "work"
-        states = self._get_timer_states()
-        if kind not in states:
-            raise UserError(_("A timer is for travel or for work."))
-        if self.state not in states[kind]:
-            raise UserError(
-                _(
-                    "%(order)s is %(state)s: a %(kind)s timer cannot run now.",
-                    order=self.name,
-                    state=self._state_label(),
-                    kind=dict(
-                        self.env["work.order.time"]
-                        ._fields["kind"]
-                        ._description_selection(self.env)
-                    )[kind].lower(),
-                )
-            )
+        self._check_time_state(kind, running=True)
         self._check_timer_user()
         self._start_timer(self.env.user, kind)
         return True
@@ -126,6 +111,47 @@ class WorkOrder(models.Model):
                     order=self.name,
                 )
             )
+
+    def _get_time_entry_states(self):
+        """Time kind -> the states in which finished time of that kind is
+        entered or corrected by hand: where its timer runs, then on hold and
+        completed (until the job is invoiced)."""
+        return {
+            kind: (*states, "on_hold", "completed")
+            for kind, states in self._get_timer_states().items()
+        }
+
+    def _check_time_state(self, kind, running):
+        """Refuse ``kind`` time (a running timer if ``running``, else finished
+        time) on this work order in its current state."""
+        self.ensure_one()
+        timer_states = self._get_timer_states()
+        if kind not in timer_states:
+            raise UserError(_("A timer is for travel or for work."))
+        states = timer_states if running else self._get_time_entry_states()
+        if self.state in states[kind]:
+            return
+        kind_label = self._get_time_kind_label(kind)
+        if running:
+            message = _(
+                "%(order)s is %(state)s: a %(kind)s timer cannot run now.",
+                order=self.name,
+                state=self._state_label(),
+                kind=kind_label,
+            )
+        else:
+            message = _(
+                "%(order)s is %(state)s: no %(kind)s time can be recorded on it.",
+                order=self.name,
+                state=self._state_label(),
+                kind=kind_label,
+            )
+        raise UserError(message)
+
+    def _get_time_kind_label(self, kind):
+        return dict(
+            self.env["work.order.time"]._fields["kind"]._description_selection(self.env)
+        )[kind].lower()
 
     def _start_timer(self, user, kind):
         """Start ``user``'s ``kind`` timer on this work order, stopping the one

@@ -326,15 +326,39 @@ class TestChecksOnSite(ChecksCommon):
         ph = self._check(order, "pH")
         with self.assertRaisesRegex(UserError, "Only a manager"):
             ph.with_user(self.technician).unlink()
-        with self.assertRaisesRegex(UserError, "Only a manager"):
-            ph.with_user(self.technician).required = False
+        # what was agreed stays, for managers too (like the agreed lines)
+        for user in (self.technician, self.manager):
+            with self.assertRaisesRegex(UserError, "as they were agreed"):
+                ph.with_user(user).required = False
         self.assertTrue(ph.exists() and ph.required)
-        ph.with_user(self.manager).required = False
-        self.assertFalse(ph.required)
+        # a manager still removes a check once the work started
+        ph.with_user(self.manager).unlink()
+        self.assertFalse(ph.exists())
 
 
 @tagged("post_install", "-at_install")
 class TestChecksCompletion(ChecksCommon):
+    def test_complete_dialog_refused_before_it_opens(self):
+        order = self._pool_order("in_progress", user_id=self.technician.id)
+        order = order.with_user(self.technician).with_context(
+            work_order_complete_dialog=True
+        )
+        self._check(order, "Chlorine").value_number = 2
+        dialogs = self.env["work.order.complete"].search_count([])
+        with self.assertRaises(UserError) as refusal:
+            order.action_complete()
+        self.assertEqual(
+            str(refusal.exception),
+            f"{order.name} cannot be completed: these required checks are still "
+            "open:\n- pH\n- Photo of the filter",
+        )
+        self.assertEqual(self.env["work.order.complete"].search_count([]), dialogs)
+        self.assertEqual(order.state, "in_progress")
+        self._check(order, "pH").value_number = 7.4
+        self._check(order, "Photo of the filter").photo = PHOTO
+        action = order.action_complete()
+        self.assertEqual(action["res_model"], "work.order.complete")
+
     def test_complete_refused_with_the_exact_list(self):
         order = self._pool_order("in_progress").with_user(self.technician)
         self._check(order, "Chlorine").value_number = 2
@@ -354,6 +378,188 @@ class TestChecksCompletion(ChecksCommon):
         # optional checks (basket, notes) stay open
         order.action_complete()
         self.assertEqual(order.state, "completed")
+
+
+@tagged("post_install", "-at_install")
+class TestChecksIntegrity(ChecksCommon):
+    """What was agreed about a check stays read-only once the work started;
+    what was carried out is recorded beside it, and only the compute says
+    whether a reading is out of range."""
+
+    DEFINITION = {
+        "name": "pH (any)",
+        "check_type": "text",
+        "required": False,
+        "min_value": 0.0,
+        "max_value": 14.0,
+        "unit": "units",
+        "show_to_customer": False,
+    }
+
+    def _snapshot(self, check):
+        return check.read([*self.DEFINITION, "out_of_range", "value_number"])[0]
+
+    def test_out_of_range_is_computed_only(self):
+        order = self._pool_order("in_progress", user_id=self.technician.id)
+        ph = self._check(order, "pH")
+        ph.with_user(self.technician).value_number = 7.9
+        self.assertTrue(ph.out_of_range)
+        for env in (
+            order.with_user(self.technician).env,
+            order.with_user(self.manager).env,
+            self.env,  # even the superuser: only the compute sets it
+        ):
+            with self.assertRaisesRegex(UserError, "cannot be set"):
+                ph.with_env(env).write({"out_of_range": False})
+        with self.assertRaisesRegex(UserError, "cannot be set"):
+            self.env["work.order.check"].with_user(self.technician).create(
+                {"order_id": order.id, "name": "Spoofed", "out_of_range": True}
+            )
+        self.assertTrue(ph.out_of_range)
+        self.assertEqual(len(order.check_ids), 5)
+
+    def test_definition_locked_once_the_work_started(self):
+        order = self._pool_order("in_progress", user_id=self.technician.id)
+        ph = self._check(order, "pH")
+        ph.with_user(self.technician).value_number = 7.9
+        before = self._snapshot(ph)
+        for state in ("in_progress", "on_hold", "completed"):
+            order.sudo().write({"state": state})
+            for user in (self.technician, self.manager):
+                for fname, value in self.DEFINITION.items():
+                    with self.assertRaisesRegex(
+                        UserError, "recorded as they were agreed"
+                    ):
+                        ph.with_user(user).write({fname: value})
+        # widening the range after the reading would unflag it: refused above
+        self.assertEqual(self._snapshot(ph), before)
+        self.assertTrue(ph.out_of_range)
+        # the order of the checks still changes while on site, like the lines'
+        order.sudo().write({"state": "in_progress"})
+        ph.with_user(self.technician).sequence = 99
+        self.assertEqual(ph.sequence, 99)
+
+    def test_definition_editable_while_the_work_order_is(self):
+        for state in ("draft", "quoted", "approved", "scheduled"):
+            order = self._pool_order(state)
+            chlorine = self._check(order, "Chlorine")
+            chlorine.with_user(self.technician).write(
+                {"max_value": 5, "show_to_customer": False}
+            )
+            self.assertEqual(chlorine.max_value, 5, state)
+            self.assertFalse(chlorine.show_to_customer, state)
+
+    def test_check_added_on_site_is_defined_once(self):
+        order = self._pool_order("in_progress", user_id=self.technician.id)
+        order.with_user(self.technician).check_ids = [
+            Command.create(
+                {
+                    "name": "Water temperature",
+                    "check_type": "reading",
+                    "min_value": 20,
+                    "max_value": 30,
+                    "unit": "°C",
+                    "show_to_customer": True,
+                    "value_number": 35,
+                }
+            )
+        ]
+        added = self._check(order, "Water temperature")
+        self.assertTrue(added.done and added.out_of_range)
+        for vals in ({"show_to_customer": False}, {"max_value": 40}):
+            with self.assertRaisesRegex(UserError, "recorded as they were agreed"):
+                added.with_user(self.technician).write(vals)
+        self.assertTrue(added.show_to_customer and added.out_of_range)
+        # the result is still recorded beside it
+        added.with_user(self.technician).value_number = 25
+        self.assertFalse(added.out_of_range)
+
+    def test_form_shows_the_agreed_check_read_only(self):
+        order = self._pool_order("in_progress", user_id=self.technician.id)
+        form = Form(order.with_user(self.technician))
+        with form.check_ids.edit(0) as check:
+            self.assertEqual(check.name, "pH")
+            for fname in self.DEFINITION:
+                with self.assertRaisesRegex(AssertionError, "readonly"):
+                    setattr(check, fname, self.DEFINITION[fname])
+            check.value_number = 7.4
+        form.save()
+        self.assertEqual(self._check(order, "pH").value_number, 7.4)
+
+    def test_phone_renders_checks_and_time_as_cards(self):
+        """On a phone (Odoo renders an x2many's kanban sub-view on small
+        screens) the checks and the time are cards opened in a dialog; the
+        photo of a check opens the camera, in the list and in the dialog."""
+        arch = etree.fromstring(
+            self.env["work.order"]
+            .with_user(self.technician)
+            .get_view(self.env.ref("work_order.work_order_view_form").id, "form")[
+                "arch"
+            ]
+        )
+        for fname in ("check_ids", "time_ids"):
+            field = arch.xpath(f"//field[@name='{fname}']")[0]
+            self.assertEqual(field.get("mode"), "list,kanban", fname)
+            self.assertEqual(
+                [child.tag for child in field], ["list", "kanban", "form"], fname
+            )
+        checks = arch.xpath("//field[@name='check_ids']")[0]
+        self.assertEqual(
+            checks.xpath("./list/field[@name='photo']/@widget"),
+            ["work_order_image_capture"],
+        )
+        self.assertEqual(
+            checks.xpath("./form//field[@name='photo']/@widget"),
+            ["work_order_photo_capture"],
+        )
+        self.assertTrue(
+            checks.xpath("./form//*[hasclass('o_work_order_na_reason_missing')]")
+        )
+
+    def test_only_a_manager_removes_a_check_once_started(self):
+        order = self._pool_order("in_progress", user_id=self.technician.id)
+        basket = self._check(order, "Skimmer baskets emptied")
+        with self.assertRaisesRegex(UserError, "Mark it not applicable instead"):
+            basket.with_user(self.technician).unlink()
+        self.assertTrue(basket.exists())
+        basket.with_user(self.manager).unlink()
+        self.assertFalse(basket.exists())
+        draft = self._pool_order()
+        self._check(draft, "Skimmer baskets emptied").with_user(
+            self.technician
+        ).unlink()
+        self.assertEqual(len(draft.check_ids), 4)
+
+    def test_reading_of_zero_recorded_by_ticking_it_done(self):
+        order = self._pool_order("in_progress", user_id=self.technician.id)
+        chlorine = self._check(order, "Chlorine").with_user(self.technician)
+        chlorine.done = True  # the reading field already shows 0
+        self.assertTrue(chlorine.done and chlorine.out_of_range)
+        self.assertEqual(order._format_check_value(chlorine), "0 ppm")
+
+    def test_bad_numbers_and_texts_refused(self):
+        order = self._pool_order("in_progress", user_id=self.technician.id)
+        ph = self._check(order, "pH").with_user(self.technician)
+        notes = self._check(order, "Notes").with_user(self.technician)
+        for value in (1e308, -1e308, float("inf"), float("nan"), 2e9, "7.2"):
+            with self.assertRaisesRegex(UserError, "must be a number between"):
+                ph.write({"value_number": value})
+        draft = self._pool_order()
+        with self.assertRaisesRegex(UserError, "must be a number between"):
+            self._check(draft, "pH").write({"max_value": 1e308})
+        for vals in (
+            {"value_text": "Leaves\x00 in the pool"},
+            {"not_applicable": True, "na_reason": "No\x00 access"},
+        ):
+            with self.assertRaisesRegex(UserError, "characters that are not allowed"):
+                notes.write(vals)
+        with self.assertRaisesRegex(UserError, "characters that are not allowed"):
+            draft.check_ids = [Command.create({"name": "Gate\x00"})]
+        self.assertFalse(ph.done or notes.done or notes.not_applicable)
+        self.assertEqual(len(draft.check_ids), 5)
+        # a multi-line text is fine
+        notes.value_text = "Leaves in the pool.\nSkimmer emptied."
+        self.assertTrue(notes.done)
 
 
 @tagged("post_install", "-at_install")

@@ -10,7 +10,7 @@ from PIL import Image
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
@@ -323,6 +323,103 @@ class TestOnSiteRecording(OnSiteCommon):
             self._line(self.part).write({"qty_done": -0.5})
         self.assertFalse(self.order.resolution)
         self.assertFalse(self._line(self.part).qty_done_recorded)
+
+    def test_nothing_used_is_recorded_from_the_form(self):
+        """As the web client: a field is saved only when what is typed differs
+        from what it shows. Until something is recorded, Done shows what
+        Complete would record, so entering 0 is a change."""
+        self._start()
+        labour_line, part_line = self._line(self.labour), self._line(self.part)
+        # the part has no stock: nothing reserved, Complete would record 0
+        self.assertEqual(labour_line.qty_done_entry, 1.5)
+        self.assertEqual(part_line.qty_done_entry, 0)
+        form = Form(self.order.with_user(self.technician))
+        with form.line_ids.edit(self.order.line_ids.ids.index(labour_line.id)) as line:
+            self.assertEqual(line.qty_done_entry, 1.5)
+            line.qty_done_entry = 0
+            # the final amounts follow at once
+            self.assertEqual(line.price_subtotal_done, 0)
+        form.save()
+        self.assertTrue(labour_line.qty_done_recorded)
+        self.assertEqual(labour_line.qty_done, 0)
+        self.assertEqual(labour_line.qty_done_entry, 0)
+        self.assertFalse(part_line.qty_done_recorded)
+        # the Complete dialog shows what was recorded
+        wizard = (
+            self.env["work.order.complete"]
+            .with_user(self.technician)
+            .create({"order_id": self.order.id})
+        )
+        self.assertEqual(
+            {line.order_line_id: line.qty_done for line in wizard.line_ids},
+            {part_line: 0, labour_line: 0},
+        )
+        self.order.with_user(self.technician).action_complete()
+        self.assertEqual(labour_line.qty_done, 0)
+        self.assertTrue(labour_line._is_left_off_invoice())
+        self.assertAlmostEqual(self.order.amount_done_total, 0)
+
+    def test_done_recorded_through_the_form_field_over_rpc(self):
+        self._start()
+        labour_line = self._line(self.labour)
+        self.order.with_user(self.technician).write(
+            {"line_ids": [Command.update(labour_line.id, {"qty_done_entry": 1})]}
+        )
+        self.assertEqual(
+            (labour_line.qty_done, labour_line.qty_done_recorded), (1, True)
+        )
+        # outside the work on site it is refused like qty_done
+        self.order.with_user(self.technician).action_complete()
+        with self.assertRefused(UserError, "while the work is under way"):
+            labour_line.with_user(self.technician).write({"qty_done_entry": 0})
+        self.assertEqual(labour_line.qty_done, 1)
+
+    def test_absurd_quantities_are_refused(self):
+        self._start()
+        part_line = self._line(self.part).with_user(self.technician)
+        for value in (1e308, -1e308, float("inf"), float("nan"), 1_000_001, "2"):
+            for fname in ("qty_done", "qty_done_entry"):
+                with (
+                    self.subTest(value=value, fname=fname),
+                    self.assertRefused(UserError, "as a number, at most 1,000,000"),
+                ):
+                    part_line.write({fname: value})
+        with self.assertRefused(UserError, "at most 1,000,000"):
+            self.order.with_user(self.technician).write(
+                {
+                    "line_ids": [
+                        Command.create({"product_id": self.hose.id, "qty_done": 1e308})
+                    ]
+                }
+            )
+        with self.assertRefused(UserError, "“WO Pump Seal” as a number"):
+            self.order.with_user(self.technician)._complete_on_site(
+                quantities={part_line.id: 1e308}
+            )
+        self.assertEqual(self.order.state, "in_progress")
+        self.assertEqual(len(self.order.line_ids), 2)
+        self.assertFalse(self.order.line_ids.filtered("qty_done_recorded"))
+        part_line.write({"qty_done": 1_000_000})
+        self.assertEqual(part_line.qty_done, 1_000_000)
+
+    def test_control_characters_are_refused(self):
+        self._start()
+        order = self.order.with_user(self.technician)
+        for call in (
+            lambda: order.write({"resolution": "Fixed\x00"}),
+            lambda: order._complete_on_site(
+                signature=SIGNATURE, signed_by="Maria\x00Garcia"
+            ),
+            lambda: order._complete_on_site(no_signature_reason="Nobody\x1b home"),
+            lambda: order._complete_on_site(resolution="Done\x00"),
+        ):
+            with self.assertRefused(UserError, "characters that are not allowed"):
+                call()
+        self.assertEqual(self.order.state, "in_progress")
+        self.assertFalse(self.order.resolution)
+        # line breaks and tabs are fine in the work done
+        order.write({"resolution": "Seal replaced.\n\tTested."})
+        self.assertEqual(self.order.resolution, "Seal replaced.\n\tTested.")
 
     def test_final_total_beside_the_agreed_one(self):
         self._start()
@@ -1051,6 +1148,8 @@ class TestPhotos(OnSiteCommon):
             ("too large", {"image": huge}, "too large"),
             ("long caption", {"name": "x" * 300}, "too long"),
             ("caption not text", {"name": 42}, "must be text"),
+            ("NUL in the caption", {"name": "Cracked\x00seal"}, "not allowed"),
+            ("escape in the caption", {"name": "Cracked\x1b[31m"}, "not allowed"),
         ):
             with self.subTest(label), self.assertRefused(UserError, message):
                 self._photo(**vals)
@@ -1060,6 +1159,7 @@ class TestPhotos(OnSiteCommon):
 
     @mute_logger("odoo.models.unlink")
     def test_who_may_delete(self):
+        self.order.user_ids = [Command.link(self.crew_member.id)]
         mine = self._photo()
         crews = self._photo(user=self.crew_member)
         with self.assertRefused(UserError, "person who took it"):
@@ -1080,6 +1180,33 @@ class TestPhotos(OnSiteCommon):
         self._photo(user=self.manager)
         (mine | crews).with_user(self.manager).unlink()
         self.assertEqual(len(self.order.photo_ids), 1)
+
+    def test_photos_by_the_crew_only(self):
+        """The crew rule of checks and timers: the job's technicians (anyone
+        while nobody is assigned) or a manager."""
+        other = new_test_user(
+            self.env,
+            login="wo_other_tech",
+            groups="work_order.group_work_order_user",
+            name="Otto Other",
+        )
+        photo = self._photo()
+        with self.assertRefused(UserError, "Only the technicians"):
+            self._photo(user=other)
+        with self.assertRefused(UserError, "Only the technicians"):
+            self.order.with_user(other).action_add_photo()
+        with self.assertRefused(UserError, "Only the technicians"):
+            photo.with_user(other).write({"show_to_customer": True, "name": "Mine"})
+        self.assertEqual(self.order.photo_ids, photo)
+        self.assertFalse(photo.show_to_customer or photo.name)
+        self.order.user_ids = [Command.link(self.crew_member.id)]
+        self._photo(user=self.crew_member)
+        self._photo(user=self.manager)
+        photo.with_user(self.manager).name = "Seal"
+        self.assertEqual(len(self.order.photo_ids), 3)
+        unassigned = self._create_order()
+        self._photo(user=other, order=unassigned)
+        self.assertEqual(len(unassigned.photo_ids), 1)
 
     def test_portal_users_cannot_read_photos(self):
         self._photo(show_to_customer=True)
@@ -1184,6 +1311,54 @@ class TestOnSitePortal(OnSiteCommon, HttpCase):
             signature=SIGNATURE,
             signed_by="Maria Garcia",
         )
+
+    def test_final_total_in_the_portal(self):
+        """Once the work is done, the list and the page lead with the final
+        total (as the lines, the PDF, the e-mail and the invoice), and the page
+        labels it beside the approved one."""
+        approved = self.order.approved_amount
+        self.assertAlmostEqual(approved, 230 * 1.15)
+
+        def amount(value):
+            return f"{value:,.2f}"
+
+        def header():
+            card = self._page().xpath("//div[hasclass('o_work_order_header_total')]")
+            self.assertEqual(len(card), 1)
+            return card[0].text_content()
+
+        def list_total():
+            self.authenticate("wo_portal", "wo_portal")
+            res = self.url_open("/my/work-orders")
+            self.assertEqual(res.status_code, 200)
+            cells = html.fromstring(res.text).xpath(
+                f"//tr[@data-id='{self.order.id}']"
+                "//span[hasclass('o_work_order_portal_total')]"
+            )
+            self.assertEqual(len(cells), 1)
+            return cells[0].text_content()
+
+        text = header()
+        self.assertIn(amount(approved), text)
+        self.assertNotIn("Final total", text)
+        self.assertIn(amount(approved), list_total())
+        # on site: no part used (none in stock), a hose added
+        self._complete()
+        final = self.order.amount_done_total
+        self.assertAlmostEqual(final, (150 + 25) * 1.15)
+        text = header()
+        self.assertIn("Final total", text)
+        self.assertIn(amount(final), text.split("Approved total")[0])
+        self.assertIn(amount(approved), text.split("Approved total")[1])
+        self.assertIn(amount(final), list_total())
+        self.assertNotIn(amount(approved), list_total())
+        done_section = self._page().xpath("//section[@id='details_done']")[0]
+        done_text = " ".join(done_section.text_content().split())
+        self.assertIn("Final total", done_text)
+        self.assertIn("Approved total", done_text)
+        self.order.sudo().write({"state": "invoiced"})
+        self.assertIn(amount(final), header())
+        self.assertIn(amount(final), list_total())
 
     def test_photo_visibility_matrix(self):
         viewers = (
@@ -1311,6 +1486,31 @@ class TestOnSiteTour(PhoneTourMixin, OnSiteCommon, HttpCase):
                 Command.create({"product_id": self.labour.id, "product_uom_qty": 1.5}),
                 Command.create({"product_id": self.hose.id, "product_uom_qty": 1}),
             ],
+            check_ids=[
+                Command.create(
+                    {
+                        "sequence": 1,
+                        "name": "Tour: Seal tight",
+                        "required": True,
+                        "show_to_customer": True,
+                    }
+                ),
+                Command.create(
+                    {
+                        "sequence": 2,
+                        "name": "Tour: Pressure",
+                        "check_type": "reading",
+                        "min_value": 1,
+                        "max_value": 2,
+                        "unit": "bar",
+                        "show_to_customer": True,
+                    }
+                ),
+                Command.create(
+                    {"sequence": 3, "name": "Tour: Gasket photo", "check_type": "photo"}
+                ),
+                Command.create({"sequence": 4, "name": "Tour: Pool cover"}),
+            ],
         )
         # noon today (UTC, the technician's time zone): "Today" whatever the hour
         noon = datetime.combine(fields.Date.today(), datetime.min.time()).replace(
@@ -1329,7 +1529,26 @@ class TestOnSiteTour(PhoneTourMixin, OnSiteCommon, HttpCase):
         )
         self.assertEqual(order.completion_signed_by, "Maria Garcia")
         self.assertTrue(order.completion_signature)
-        self.assertEqual(order.line_ids.mapped("qty_done"), [1.5, 1, 2])
+        # nothing used on the labour line: 0 was recorded from the line's card
+        self.assertEqual(order.line_ids.mapped("qty_done"), [0, 1, 2])
+        self.assertTrue(all(order.line_ids.mapped("qty_done_recorded")))
+        checks = {check.name: check for check in order.check_ids}
+        self.assertTrue(checks["Tour: Seal tight"].done)
+        self.assertEqual(checks["Tour: Pressure"].value_number, 2.5)
+        self.assertTrue(checks["Tour: Pressure"].out_of_range)
+        self.assertTrue(checks["Tour: Gasket photo"].done)
+        self.assertTrue(checks["Tour: Gasket photo"].photo)
+        self.assertRecordValues(
+            checks["Tour: Pool cover"],
+            [
+                {
+                    "done": False,
+                    "not_applicable": True,
+                    "na_reason": "There is no cover on this pool",
+                }
+            ],
+        )
+        self.assertEqual(set(order.check_ids.mapped("done_by")), {self.technician})
         tape_line = order.line_ids[-1]
         self.assertEqual(tape_line.product_id, tape)
         self.assertTrue(tape_line.added_on_site)

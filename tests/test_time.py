@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from freezegun import freeze_time
@@ -108,6 +109,7 @@ class TestTime(WorkOrderCommon):
 
     def test_corrections_by_owner_or_manager_until_invoiced(self):
         order = self._scheduled_order()
+        order.sudo().write({"state": "in_progress"})
         entry = self.Time.with_user(self.technician).create(
             {
                 "order_id": order.id,
@@ -140,6 +142,124 @@ class TestTime(WorkOrderCommon):
         with self.assertRaisesRegex(UserError, "is invoiced"):
             entry.with_user(self.technician).unlink()
         self.assertEqual(entry.kind, "travel")
+
+    @contextmanager
+    def assertRefused(self, regex):
+        """A UserError matching ``regex``, in a savepoint: what the refused
+        call wrote before raising is rolled back, as a request would be."""
+        with self.assertRaises(UserError) as cm:
+            yield cm
+        self.assertRegex(str(cm.exception), regex)
+
+    def _entry_vals(self, order, kind="work", hours=8, running=False):
+        return {
+            "order_id": order.id,
+            "kind": kind,
+            "date_start": START,
+            "date_stop": False if running else START + timedelta(hours=hours),
+        }
+
+    def test_time_entries_follow_the_timer_rules(self):
+        """create() over RPC: the job's technicians (or a manager), in the
+        states where the timer buttons record time."""
+        other_job = self._scheduled_order()
+        other_job.user_id = self.helper
+        refused = [
+            # (label, order state, user, vals, message)
+            ("cancelled", "cancelled", self.technician, {}, "no work time"),
+            ("draft", "draft", self.technician, {}, "no work time"),
+            ("draft travel", "draft", self.technician, {"kind": "travel"}, "travel"),
+            ("invoiced", "invoiced", self.manager, {}, "is invoiced"),
+            ("work not started", "scheduled", self.technician, {}, "no work time"),
+            (
+                "on hold, running",
+                "on_hold",
+                self.technician,
+                {"running": True},
+                "timer",
+            ),
+            (
+                "completed, running",
+                "completed",
+                self.technician,
+                {"running": True},
+                "timer cannot run",
+            ),
+        ]
+        for label, state, user, vals, message in refused:
+            order = self._scheduled_order()
+            order.sudo().write({"state": state})
+            with self.subTest(label), self.assertRefused(message):
+                self.Time.with_user(user).create(self._entry_vals(order, **vals))
+            self.assertFalse(order.time_ids, label)
+            self.assertEqual(order.actual_duration, 0.0, label)
+        # another technician's job, whatever its state
+        for state in ("scheduled", "in_progress", "completed"):
+            other_job.sudo().write({"state": state})
+            for kind in ("travel", "work"):
+                with self.assertRefused("Only the technicians"):
+                    self.Time.with_user(self.technician).create(
+                        self._entry_vals(other_job, kind=kind)
+                    )
+        self.assertFalse(other_job.time_ids)
+        self.assertEqual(other_job.actual_duration, 0.0)
+
+    def test_time_entries_recorded_by_hand(self):
+        order = self._scheduled_order()
+        travel = self.Time.with_user(self.technician).create(
+            self._entry_vals(order, kind="travel", hours=1)
+        )
+        self.assertAlmostEqual(order.travel_duration, 1.0, places=4)
+        order.sudo().write({"state": "completed"})
+        # forgot the timer: the technician adds the work afterwards
+        self.Time.with_user(self.technician).create(self._entry_vals(order, hours=2))
+        self.assertAlmostEqual(order.actual_duration, 2.0, places=4)
+        # a manager may, on any job
+        self.Time.with_user(self.manager).create(
+            {**self._entry_vals(order, hours=1), "user_id": self.manager.id}
+        )
+        self.assertAlmostEqual(order.actual_duration, 3.0, places=4)
+        # nobody assigned: anyone, like the timer buttons
+        unassigned = self._create_order()
+        unassigned.sudo().write({"state": "in_progress"})
+        self.Time.with_user(self.helper).create(self._entry_vals(unassigned))
+        self.assertAlmostEqual(unassigned.actual_duration, 8.0, places=4)
+        self.assertEqual(travel.kind, "travel")
+
+    def test_time_corrections_follow_the_timer_rules(self):
+        order = self._scheduled_order()
+        order.user_ids = [Command.link(self.helper.id)]
+        travel = self.Time.with_user(self.helper).create(
+            self._entry_vals(order, kind="travel", hours=1)
+        )
+        # off the crew: no more time on the job, not even corrections
+        order.user_ids = [Command.unlink(self.helper.id)]
+        with self.assertRefused("Only the technicians"):
+            travel.with_user(self.helper).date_stop = START + timedelta(hours=8)
+        # travel recorded on a job not started cannot become work
+        with self.assertRefused("no work time"):
+            travel.with_user(self.manager).kind = "work"
+        order.sudo().write({"state": "in_progress"})
+        with freeze_time(START):
+            order.with_user(self.technician).action_timer_start()
+        with freeze_time(START + timedelta(hours=1)):
+            order.with_user(self.technician).action_timer_stop()
+        entry = self._entries(order, self.technician)
+        order.sudo().write({"state": "on_hold", "previous_state": "in_progress"})
+        # restarting the timer by hand while on hold
+        with self.assertRefused("timer cannot run now"):
+            entry.with_user(self.technician).date_stop = False
+        order.sudo().write({"state": "cancelled"})
+        for user in (self.technician, self.manager):
+            with self.assertRefused("no work time"):
+                entry.with_user(user).date_stop = START + timedelta(hours=8)
+        self.assertEqual(entry.date_stop, START + timedelta(hours=1))
+        self.assertEqual(travel.date_stop, START + timedelta(hours=1))
+        self.assertEqual(travel.kind, "travel")
+        self.assertAlmostEqual(order.actual_duration, 1.0, places=4)
+        order.sudo().write({"state": "completed"})
+        entry.with_user(self.technician).date_stop = START + timedelta(hours=2)
+        self.assertAlmostEqual(order.actual_duration, 2.0, places=4)
 
     def test_actual_duration_is_a_workflow_field(self):
         order = self._scheduled_order()

@@ -26,3 +26,18 @@ export const photoCaptureField = {
 };
 
 registry.category("fields").add("work_order_photo_capture", photoCaptureField);
+
+/**
+ * The plain image field (a thumbnail with its edit button, as in a list cell)
+ * whose file input opens the camera: the photo of a photo-type check.
+ */
+export class CameraImageField extends ImageField {
+    static components = { ...ImageField.components, FileUploader: CameraFileUploader };
+}
+
+export const cameraImageField = {
+    ...imageField,
+    component: CameraImageField,
+};
+
+registry.category("fields").add("work_order_image_capture", cameraImageField);

@@ -8,6 +8,43 @@ const PHOTO_PNG =
     "UUa8p6lSozFRyyZq1a9MVPE9FWt7RlL7ZYOoPTRaDo06aNRBw8NBAPRxJ39PLsP8AAAAAElFTkSuQmCC";
 
 const CARD = ".o_work_order_my_day .o_kanban_record:contains(Tour: Leaking pump)";
+const CHECK = (name) => `.o_field_widget[name=check_ids] .o_kanban_record:contains(${name})`;
+
+// Nothing in the open tab of the form is wider than the phone, and the page
+// does not scroll sideways (the row of tab names scrolls by design).
+function assertNoSidewaysScrolling(tab) {
+    const width = document.documentElement.clientWidth;
+    const problems = [];
+    if (document.scrollingElement.scrollWidth > width + 1) {
+        problems.push(`the page is ${document.scrollingElement.scrollWidth}px wide`);
+    }
+    const pane = document.querySelector(".o_form_view .o_notebook_content .tab-pane.active");
+    if (!pane) {
+        throw new Error(`the ${tab} tab is not open`);
+    }
+    for (const element of [pane, ...pane.querySelectorAll("*")]) {
+        const rect = element.getBoundingClientRect();
+        if (!rect.width) {
+            continue;
+        }
+        const style = getComputedStyle(element);
+        const scrolls =
+            ["auto", "scroll"].includes(style.overflowX) &&
+            element.scrollWidth > element.clientWidth + 1;
+        if (rect.width > width + 1 || rect.right > width + 1 || scrolls) {
+            problems.push(
+                `${element.tagName.toLowerCase()}.${[...element.classList].join(".")} ` +
+                    `(${Math.round(rect.left)}-${Math.round(rect.right)}px` +
+                    `${scrolls ? `, scrolls ${element.scrollWidth}px` : ""})`
+            );
+        }
+    }
+    if (problems.length) {
+        throw new Error(
+            `The ${tab} tab scrolls sideways at ${width}px: ${problems.slice(0, 8).join(", ")}`
+        );
+    }
+}
 
 function takePhoto(input) {
     const bytes = Uint8Array.from(atob(PHOTO_PNG), (c) => c.charCodeAt(0));
@@ -98,6 +135,160 @@ registry.category("web_tour.tours").add("work_order_onsite_tour", {
             content: "On the phone, the next step is a visible button",
             trigger: ".o_form_view .o_work_order_next_step button[name=action_complete]:visible",
         },
+        // The checks, on the phone: cards opened in a dialog.
+        {
+            content: "Open the Checks tab",
+            trigger: ".o_form_view .o_notebook_headers a.nav-link[name=checks]",
+            run: "click",
+        },
+        {
+            content: "The checks are cards: nothing scrolls sideways",
+            trigger: `${CHECK("Tour: Pressure")}:contains(Open)`,
+            run() {
+                assertNoSidewaysScrolling("Checks");
+            },
+        },
+        {
+            content: "Type a reading",
+            trigger: CHECK("Tour: Pressure"),
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=value_number] input",
+            run: "edit 2.5",
+        },
+        {
+            trigger: ".modal .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "The reading is on the card, flagged out of range",
+            trigger: `${CHECK("Tour: Pressure")} .o_work_order_out_of_range:contains(2.5)`,
+        },
+        {
+            content: "The pool has no cover: not applicable",
+            trigger: `body:not(:has(.modal)) ${CHECK("Tour: Pool cover")}`,
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=not_applicable] input",
+            run: "click",
+        },
+        {
+            content: "Saving without a reason",
+            trigger: ".modal .o_field_widget[name=na_reason]",
+            run() {
+                document.querySelector(".modal .o_form_button_save").click();
+            },
+        },
+        {
+            content: "says so in the dialog, which stays open",
+            trigger:
+                ".modal .o_work_order_na_reason_missing:visible:contains(Say why this check is not applicable)",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=na_reason].o_field_invalid input",
+            run: "edit There is no cover on this pool",
+        },
+        {
+            trigger: ".modal .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "Nothing typed before was lost",
+            trigger: `body:not(:has(.modal)) ${CHECK("Tour: Pool cover")}:contains(There is no cover on this pool)`,
+        },
+        {
+            trigger: `${CHECK("Tour: Pressure")}:contains(2.5)`,
+        },
+        {
+            content: "Photograph the gasket",
+            trigger: CHECK("Tour: Gasket"),
+            run: "click",
+        },
+        {
+            content: "The check's photo input opens the camera",
+            trigger:
+                ".modal .o_field_widget[name=photo] .o_work_order_photo_capture input[type=file][capture=environment]:not(:visible)",
+            run() {
+                takePhoto(this.anchor);
+            },
+        },
+        {
+            trigger: ".modal .o_field_widget[name=photo] .o_work_order_photo_preview",
+        },
+        {
+            trigger: ".modal .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "Tick the seal",
+            trigger: `body:not(:has(.modal)) ${CHECK("Tour: Seal tight")}`,
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=done] input",
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "The checks recorded, still no sideways scrolling",
+            trigger: `body:not(:has(.modal)) ${CHECK("Tour: Seal tight")}:contains(Done)`,
+            run() {
+                assertNoSidewaysScrolling("Checks");
+            },
+        },
+        // Time: the lead's work timer started with the work.
+        {
+            content: "Open the Time tab",
+            trigger: ".o_form_view .o_notebook_headers a.nav-link[name=time]",
+            run: "click",
+        },
+        {
+            content: "The time entries are cards: nothing scrolls sideways",
+            trigger:
+                ".o_field_widget[name=time_ids] .o_kanban_record:contains(Tom Technician):contains(Running)",
+            run() {
+                assertNoSidewaysScrolling("Time");
+            },
+        },
+        // Nothing used: 0 is recorded.
+        {
+            content: "Back to the lines",
+            trigger: ".o_form_view .o_notebook_headers a.nav-link[name=lines]",
+            run: "click",
+        },
+        {
+            content: "Open the labour line",
+            trigger: ".o_field_widget[name=line_ids] .o_kanban_record:contains(WO Labour)",
+            run: "click",
+        },
+        {
+            content: "Done shows what Complete would record",
+            trigger: ".modal .o_field_widget[name=qty_done_entry] input",
+            run() {
+                if (this.anchor.value !== "1.50") {
+                    throw new Error(`Done shows "${this.anchor.value}", not 1.50`);
+                }
+            },
+        },
+        {
+            content: "No labour after all: 0",
+            trigger: ".modal .o_field_widget[name=qty_done_entry] input",
+            run: "edit 0",
+        },
+        {
+            trigger: ".modal .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "The card says 0 was done",
+            trigger:
+                "body:not(:has(.modal)) .o_field_widget[name=line_ids] .o_kanban_record:contains(WO Labour):contains(Done 0.00)",
+        },
         {
             content: "Take a photo",
             trigger: ".o_form_view .o_work_order_next_step button[name=action_add_photo]",
@@ -150,8 +341,17 @@ registry.category("web_tour.tours").add("work_order_onsite_tour", {
             run: "click",
         },
         {
+            content: "Added on site: Done proposes one",
+            trigger: ".modal .o_field_widget[name=qty_done_entry] input",
+            run() {
+                if (this.anchor.value !== "1.00") {
+                    throw new Error(`Done shows "${this.anchor.value}", not 1.00`);
+                }
+            },
+        },
+        {
             content: "Two rolls used",
-            trigger: ".modal .o_field_widget[name=qty_done] input",
+            trigger: ".modal .o_field_widget[name=qty_done_entry] input",
             run: "edit 2",
         },
         {
@@ -173,8 +373,14 @@ registry.category("web_tour.tours").add("work_order_onsite_tour", {
             run: "edit Replaced the pump seal and tested for leaks.",
         },
         {
-            content: "The lines carried out are listed",
+            content: "The lines carried out are listed, with what was recorded",
             trigger: ".modal .o_field_widget[name=line_ids] .o_data_row:contains(WO Labour)",
+            run() {
+                const done = this.anchor.querySelector("[name=qty_done]");
+                if (!done || done.textContent.trim() !== "0.00") {
+                    throw new Error(`the labour line shows "${done?.textContent}", not 0.00`);
+                }
+            },
         },
         {
             content: "Open the signature pad",
