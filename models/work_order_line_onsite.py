@@ -35,7 +35,7 @@ class WorkOrderLine(models.Model):
         groups="base.group_user",
     )
     qty_done_entry = fields.Float(
-        string="Done",
+        string="Done Quantity",
         digits="Product Unit of Measure",
         compute="_compute_qty_done_entry",
         inverse="_inverse_qty_done_entry",
@@ -315,7 +315,7 @@ class WorkOrderLine(models.Model):
                             "“%(line)s” can no longer be edited: its product, "
                             "quantity, price, discount and taxes stay as agreed "
                             "with the customer. Record what was carried out in "
-                            "Done, or add a line for what was added on site.",
+                            "“Done”, or add a line for what was added on site.",
                             line=line.name,
                         )
                         if not line.added_on_site
