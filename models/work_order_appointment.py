@@ -1,7 +1,6 @@
 import uuid
 from datetime import timedelta
 
-import pytz
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
 
@@ -9,7 +8,6 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL, plaintext2html
-from odoo.tools.misc import babel_locale_parse
 
 from . import ics
 
@@ -128,28 +126,20 @@ class WorkOrder(models.Model):
     # The visit: time zone, wording, calendar file
     # ------------------------------------------------------------------
 
-    def _get_visit_tz(self):
-        """The time zone the customer reads the visit in."""
-        self.ensure_one()
-        return (
-            self.partner_id.tz
-            or self.user_id.tz
-            or self.company_id.resource_calendar_id.tz
-            or "UTC"
-        )
-
     def _format_visit_window(self):
-        """The visit as the customer reads it, in their time zone and in the
-        language of the environment: "Tuesday, May 4, 2027, 9:00 AM to 11:00 AM"."""
+        """The visit as the customer reads it, in the visit's time zone (named)
+        and in the language of the environment: "Tuesday, May 4, 2027, 9:00 AM
+        to 11:00 AM (Europe/Paris)"."""
         self.ensure_one()
         if not self.scheduled_date:
             return ""
-        tz = pytz.timezone(self._get_visit_tz())
-        locale = babel_locale_parse(self.env.lang or "en_US")
-        start = pytz.utc.localize(self.scheduled_date).astimezone(tz)
-        end = pytz.utc.localize(self.scheduled_end or self.scheduled_date).astimezone(
-            tz
-        )
+        return self._with_visit_tz_name(self._format_visit_window_local())
+
+    def _format_visit_window_local(self):
+        self.ensure_one()
+        locale = self._get_visit_locale()
+        start = self._to_visit_tz(self.scheduled_date)
+        end = self._to_visit_tz(self.scheduled_end or self.scheduled_date)
 
         def day(value):
             return babel_format_date(value.date(), format="full", locale=locale)
@@ -175,14 +165,9 @@ class WorkOrder(models.Model):
         )
 
     def _format_arrival_time(self):
-        """The estimated arrival of On My Way, in the customer's time zone."""
+        """The estimated arrival of On My Way, in the visit's time zone (named)."""
         self.ensure_one()
-        if not self.on_my_way_eta:
-            return ""
-        tz = pytz.timezone(self._get_visit_tz())
-        locale = babel_locale_parse(self.env.lang or "en_US")
-        arrival = pytz.utc.localize(self.on_my_way_eta).astimezone(tz)
-        return babel_format_time(arrival.time(), format="short", locale=locale)
+        return self._format_visit_time_of_day(self.on_my_way_eta)
 
     def _get_visit_location(self):
         self.ensure_one()
@@ -228,7 +213,9 @@ class WorkOrder(models.Model):
             ),
             location=self._get_visit_location(),
             description=_(
-                "Technician: %(technician)s\nYour work order: %(url)s",
+                "When: %(when)s\nTechnician: %(technician)s\nYour work order: "
+                "%(url)s",
+                when=self._format_visit_window(),
                 technician=self.user_id.name or "-",
                 url=portal_url,
             ),
@@ -464,7 +451,7 @@ class WorkOrder(models.Model):
                         "The customer of %(order)s already knows you are on your way "
                         "(arrival around %(time)s).",
                         order=order.name,
-                        time=order._format_span(order.on_my_way_eta, None),
+                        time=order._format_arrival_time(),
                     )
                 )
         self._check_customer_email()

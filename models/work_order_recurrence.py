@@ -354,6 +354,7 @@ class WorkOrderRecurrence(models.Model):
         "repeat_until",
         "repeat_count",
         "service_address_id.tz",
+        "partner_id.tz",
         "company_id.partner_id.tz",
         *WEEKDAYS,
     )
