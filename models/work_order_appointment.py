@@ -104,6 +104,25 @@ class WorkOrder(models.Model):
         "cancellation.",
     )
 
+    on_my_way_available = fields.Boolean(
+        string="On My Way Possible",
+        compute="_compute_on_my_way_available",
+        groups="base.group_user",
+        help="Whether you can tell the customer you are on the way now: a "
+        "scheduled visit of today, of which you are a technician (or you are a "
+        "manager), that the customer was not told about yet.",
+    )
+
+    @api.depends(
+        "state", "scheduled_date", "user_id", "user_ids", "on_my_way_eta"
+    )
+    @api.depends_context("uid")
+    def _compute_on_my_way_available(self):
+        for order in self:
+            order.on_my_way_available = bool(
+                order._origin.id and not order._get_on_my_way_refusal()
+            )
+
     def _get_workflow_fields(self):
         workflow_fields = super()._get_workflow_fields()
         visit = _("Schedule or Reschedule (the customer answers in the portal)")
@@ -425,7 +444,57 @@ class WorkOrder(models.Model):
 
     def _get_on_my_way_states(self):
         """States in which the technician may head to the customer."""
-        return ("approved", "scheduled")
+        return ("scheduled",)
+
+    def _is_on_my_way_user(self, user):
+        """Whether ``user`` may tell the customer they are on the way: the lead
+        technician, a crew member (``_get_assigned_users``) or a manager."""
+        self.ensure_one()
+        return user in self._get_assigned_users() or user.has_group(
+            "work_order.group_work_order_manager"
+        )
+
+    def _is_visit_today(self):
+        """Whether the visit is scheduled today, in the visit's time zone."""
+        self.ensure_one()
+        if not self.scheduled_date:
+            return False
+        today = self._to_visit_tz(fields.Datetime.now()).date()
+        return self._to_visit_tz(self.scheduled_date).date() == today
+
+    def _get_on_my_way_refusal(self):
+        """Why the current user may not send On My Way now, or False."""
+        self.ensure_one()
+        states = self._get_on_my_way_states()
+        if self.state not in states:
+            return _(
+                "On My Way is for a work order you are heading to "
+                "(%(states)s); %(order)s is %(state)s.",
+                states=", ".join(self._state_label(s) for s in states),
+                order=self.name,
+                state=self._state_label(),
+            )
+        if not self._is_visit_today():
+            return _(
+                "On My Way is for today's visits: %(order)s is scheduled for "
+                "%(when)s.",
+                order=self.name,
+                when=self._format_visit_moment(self.scheduled_date),
+            )
+        if not self._is_on_my_way_user(self.env.user):
+            return _(
+                "Only the technicians of %(order)s (its lead technician or its "
+                "crew) or a manager can tell the customer they are on the way.",
+                order=self.name,
+            )
+        if self.on_my_way_eta:
+            return _(
+                "The customer of %(order)s already knows you are on your way "
+                "(arrival around %(time)s).",
+                order=self.name,
+                time=self._format_arrival_time(),
+            )
+        return False
 
     def action_on_my_way(self):
         """Ask for the arrival time, then tell the customer."""
@@ -433,27 +502,10 @@ class WorkOrder(models.Model):
         return self._get_wizard_action("work.order.on.my.way", _("On My Way"))
 
     def _check_on_my_way(self):
-        states = self._get_on_my_way_states()
         for order in self:
-            if order.state not in states:
-                raise UserError(
-                    _(
-                        "On My Way is for a work order you are heading to "
-                        "(%(states)s); %(order)s is %(state)s.",
-                        states=", ".join(order._state_label(s) for s in states),
-                        order=order.name,
-                        state=order._state_label(),
-                    )
-                )
-            if order.on_my_way_eta:
-                raise UserError(
-                    _(
-                        "The customer of %(order)s already knows you are on your way "
-                        "(arrival around %(time)s).",
-                        order=order.name,
-                        time=order._format_arrival_time(),
-                    )
-                )
+            refusal = order._get_on_my_way_refusal()
+            if refusal:
+                raise UserError(refusal)
         self._check_customer_email()
 
     def _action_on_my_way(self, arrival):
