@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
+from markupsafe import escape
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -50,6 +51,16 @@ VISIT_CALENDAR_FILES = {
 # with this object, which no request can carry.
 VISIT_MAIL_KEY = "work_order_visit_mail"
 _VISIT_MAIL_MARK = object()
+
+
+class VisitAnswerRefused(UserError):
+    """The customer's answer to the visit (Confirm, Request another time) is
+    refused. ``reason`` is the code of why (a key of
+    ``_get_visit_refusal_messages``); the portal page shows its message."""
+
+    def __init__(self, message, reason):
+        super().__init__(message)
+        self.reason = reason
 
 
 class WorkOrder(models.Model):
@@ -273,6 +284,7 @@ class WorkOrder(models.Model):
         told = self.filtered(lambda order: order._has_visit_in_customer_calendar())
         result = super()._action_cancel()
         told._send_visit_mail("cancellation")
+        self._close_another_time_activities()
         return result
 
     def _on_visit_planned(self):
@@ -290,6 +302,7 @@ class WorkOrder(models.Model):
             }
         )
         self._send_visit_mail("appointment")
+        self._close_another_time_activities()
 
     def _send_visit_mail(self, kind, author=None):
         """E-mail the customers a message about the visit (``kind`` of
@@ -568,17 +581,98 @@ class WorkOrder(models.Model):
         self.ensure_one()
         return self._is_visit_ahead() and self.appointment_state != "change_requested"
 
+    def _get_visit_refusal_messages(self):
+        """{reason: what the customer reads} for each reason their answer to
+        the visit may be refused (``VisitAnswerRefused``)."""
+        self.ensure_one()
+        return {
+            "cancelled": _(
+                "%(order)s was cancelled: there is no visit to confirm or move. "
+                "Please contact us if you still need us.",
+                order=self.name,
+            ),
+            "started": _(
+                "Our technician has already started %(order)s: the visit can no "
+                "longer be confirmed or moved here.",
+                order=self.name,
+            ),
+            "done": _(
+                "%(order)s is done: the visit can no longer be confirmed or moved.",
+                order=self.name,
+            ),
+            "on_hold": _(
+                "%(order)s is on hold: we will tell you the new time of the visit. "
+                "Please contact us if you have questions.",
+                order=self.name,
+            ),
+            "not_scheduled": _(
+                "%(order)s has no visit planned yet: you will hear from us once it "
+                "is scheduled.",
+                order=self.name,
+            ),
+            "past": _(
+                "The time of the visit for %(order)s has passed: it can no longer "
+                "be confirmed or moved here. Please contact us.",
+                order=self.name,
+            ),
+            "confirmed": _(
+                "You already confirmed the visit for %(order)s.", order=self.name
+            ),
+            "requested": _(
+                "You already asked for another time for %(order)s: we will get back "
+                "to you.",
+                order=self.name,
+            ),
+        }
+
+    def _get_visit_refusal_reason(self, answer):
+        """Why the customer's ``answer`` ("confirm" or "reschedule") to the
+        visit is refused now (a key of ``_get_visit_refusal_messages``), or
+        False."""
+        self.ensure_one()
+        if self.state == "cancelled":
+            return "cancelled"
+        if self.state == "in_progress":
+            return "started"
+        if self.state in ("completed", "invoiced"):
+            return "done"
+        if self.state == "on_hold":
+            return "on_hold"
+        if self.state != "scheduled" or not self.scheduled_date:
+            return "not_scheduled"
+        if self.scheduled_date <= fields.Datetime.now():
+            return "past"
+        if answer == "confirm" and self.appointment_state == "confirmed":
+            return "confirmed"
+        if answer == "reschedule" and self.appointment_state == "change_requested":
+            return "requested"
+        return False
+
+    def _check_visit_answer(self, answer):
+        self.ensure_one()
+        reason = self._get_visit_refusal_reason(answer)
+        if reason:
+            raise VisitAnswerRefused(
+                self._get_visit_refusal_messages()[reason], reason
+            )
+
+    def _get_visit_refusal_message(self, error):
+        """The message of the portal page's ``error`` "visit_<reason>", or
+        None for any other value."""
+        self.ensure_one()
+        if not (isinstance(error, str) and error.startswith("visit_")):
+            return None
+        return self._get_visit_refusal_messages().get(error[len("visit_") :])
+
     def _action_portal_confirm_visit(self, author=None):
         """The customer confirms the scheduled visit in the portal."""
         self.ensure_one()
         self._lock_rows(nowait=True)
-        if not self._has_to_be_confirmed():
-            raise UserError(
-                _("%(order)s has no visit awaiting your confirmation.", order=self.name)
-            )
+        self._check_visit_answer("confirm")
         self._workflow_write(
             {"appointment_state": "confirmed", "appointment_message": False}
         )
+        self._close_another_time_activities()
         author = author or self.partner_id
         self.message_post(
             body=_(
@@ -619,13 +713,7 @@ class WorkOrder(models.Model):
         self.ensure_one()
         message = self._check_portal_reschedule_message(message)
         self._lock_rows(nowait=True)
-        if not self._can_request_reschedule():
-            raise UserError(
-                _(
-                    "%(order)s has no visit you can ask to move, or you already asked.",
-                    order=self.name,
-                )
-            )
+        self._check_visit_answer("reschedule")
         self._workflow_write(
             {"appointment_state": "change_requested", "appointment_message": message}
         )
@@ -637,6 +725,71 @@ class WorkOrder(models.Model):
                 when=self._format_visit_window(),
             )
         ) + plaintext2html(message)
-        self._notify_portal_decision(
-            author, body, _("The customer asks for another time")
+        self.message_post(
+            body=body,
+            author_id=author.id,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
         )
+        self._schedule_another_time_activity(body)
+
+    # ------------------------------------------------------------------
+    # The office's to-do for a request for another time
+    # ------------------------------------------------------------------
+
+    def _get_another_time_activities(self):
+        """The open "Another Time Requested" activities of these work orders."""
+        activity_type = self.env.ref(
+            "work_order.mail_activity_type_another_time_requested",
+            raise_if_not_found=False,
+        )
+        if not activity_type or not self:
+            return self.env["mail.activity"]
+        return (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", self.ids),
+                    ("activity_type_id", "=", activity_type.id),
+                ]
+            )
+        )
+
+    def _schedule_another_time_activity(self, body):
+        """One open "Another Time Requested" activity per work order for its
+        responsible user: a new request updates it rather than adding one."""
+        self.ensure_one()
+        responsible = self.user_id or self.create_uid
+        if not responsible.active or responsible.share:
+            return
+        note = escape(body)  # the customer's text is escaped, never markup
+        summary = _("The customer asks for another time")
+        existing = self._get_another_time_activities()
+        if existing:
+            existing[:1].write(
+                {
+                    "note": note,
+                    "summary": summary,
+                    "user_id": responsible.id,
+                    "date_deadline": fields.Date.context_today(self),
+                }
+            )
+            (existing - existing[:1]).unlink()
+            return
+        self.activity_schedule(
+            "work_order.mail_activity_type_another_time_requested",
+            summary=summary,
+            note=note,
+            user_id=responsible.id,
+        )
+
+    def _close_another_time_activities(self):
+        """The request for another time is answered (the visit is moved,
+        confirmed or cancelled): its activity is marked done."""
+        activities = self._get_another_time_activities()
+        if activities:
+            activities.action_feedback(
+                feedback=_("Answered: the visit was moved, confirmed or cancelled.")
+            )

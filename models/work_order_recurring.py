@@ -89,6 +89,7 @@ class WorkOrder(models.Model):
                 }
             )
             agreed.filtered("visit_calendar_sent_on")._send_visit_mail("appointment")
+            agreed._close_another_time_activities()
         return result
 
     def _post_visit_note(self, body):
