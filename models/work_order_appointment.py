@@ -711,6 +711,8 @@ class WorkOrder(models.Model):
         """The customer asks for another time, saying which suits them; the
         responsible user gets a to-do."""
         self.ensure_one()
+        # the real reason first: a cancelled visit is not a matter of wording
+        self._check_visit_answer("reschedule")
         message = self._check_portal_reschedule_message(message)
         self._lock_rows(nowait=True)
         self._check_visit_answer("reschedule")
