@@ -455,7 +455,8 @@ class WorkOrderRecurrence(models.Model):
         self._agreement_write({"state": "ended", "next_generation_date": False})
         for agreement in self:
             visits = future.filtered(lambda v, a=agreement: v.recurrence_id == a)
-            visits._action_cancel()
+            # the agreement cancels them: not a change of each visit alone
+            visits._as_agreed_visits()._action_cancel()
             visits._post_visit_note(
                 _(
                     "Cancelled: the service agreement %(agreement)s ended.",

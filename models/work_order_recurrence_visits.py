@@ -220,9 +220,17 @@ class WorkOrderRecurrence(models.Model):
         counted = self.filtered(
             lambda a: a.repeat_type == "count"
         )._count_series_visits(before=today)
-        future = self._get_future_visits()._as_agreed_visits()
+        upcoming = self._get_future_visits()
+        # a visit changed alone keeps its place, technician and lines
+        detached = upcoming.filtered("recurrence_detached")
+        future = (upcoming - detached)._as_agreed_visits()
         for agreement in self:
             visits = future.filtered(lambda v, a=agreement: v.recurrence_id == a)
+            if agreement.repeat_type == "count":
+                # the visits changed alone still hold their slot of the count
+                counted[agreement] = counted.get(agreement, 0) + len(
+                    detached.filtered(lambda v, a=agreement: v.recurrence_id == a)
+                )
             if visits:
                 last = max(visits.mapped("recurrence_date"))
                 in_rule = set(agreement._get_occurrence_dates(today, last))

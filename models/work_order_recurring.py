@@ -37,6 +37,15 @@ class WorkOrder(models.Model):
         "it, so the series never creates that visit again.",
     )
 
+    recurrence_detached = fields.Boolean(
+        string="Changed Alone",
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
+        help="The office moved this visit, changed its technician or cancelled "
+        "it on its own: changes to the service agreement leave it as it is.",
+    )
+
     _sql_constraints = [
         (
             "recurrence_date_unique",
@@ -51,9 +60,61 @@ class WorkOrder(models.Model):
         workflow_fields = super()._get_workflow_fields()
         agreement = _("the service agreement's buttons")
         workflow_fields.update(
-            {"recurrence_id": agreement, "recurrence_date": agreement}
+            {
+                "recurrence_id": agreement,
+                "recurrence_date": agreement,
+                "recurrence_detached": _(
+                    "moving, reassigning or cancelling the visit on its own"
+                ),
+            }
         )
         return workflow_fields
+
+    def _get_detaching_fields(self):
+        """Fields whose change on a single visit (not by its agreement) makes
+        it a visit changed alone."""
+        return {"scheduled_date", "user_id"}
+
+    def _is_agreed_visit_call(self):
+        return self.env.context.get(AGREED_VISIT_KEY) is _AGREED_VISIT_MARK
+
+    def write(self, vals):
+        """A visit moved or given another technician outside its agreement is
+        changed alone (``recurrence_detached``): the agreement leaves it be."""
+        fnames = self._get_detaching_fields() & set(vals)
+        if not fnames or self._is_agreed_visit_call():
+            return super().write(vals)
+        visits = self.sudo().filtered(
+            lambda order: order.recurrence_id and not order.recurrence_detached
+        )
+        before = {visit.id: [visit[fname] for fname in fnames] for visit in visits}
+        result = super().write(vals)
+        changed = visits.filtered(
+            lambda visit: [visit[fname] for fname in fnames] != before[visit.id]
+        )
+        if changed:
+            self.browse(changed.ids)._detach_from_recurrence()
+        return result
+
+    def _action_cancel(self):
+        """A visit cancelled outside its agreement is changed alone."""
+        alone = self.browse()
+        if not self._is_agreed_visit_call():
+            alone = self.browse(
+                self.sudo()
+                .filtered(
+                    lambda order: order.recurrence_id
+                    and not order.recurrence_detached
+                )
+                .ids
+            )
+        result = super()._action_cancel()
+        alone._detach_from_recurrence()
+        return result
+
+    def _detach_from_recurrence(self):
+        """Mark these visits as changed alone."""
+        self._workflow_write({"recurrence_detached": True})
 
     def action_view_recurrence(self):
         self.ensure_one()
