@@ -216,6 +216,13 @@ class WorkOrderRecurrence(models.Model):
         "work.order", "recurrence_id", string="Visits", readonly=True, copy=False
     )
     visit_count = fields.Integer(compute="_compute_visit_count")
+    double_booked_visit_count = fields.Integer(
+        string="Double-booked Visits",
+        compute="_compute_double_booked_visit_count",
+        groups="base.group_user",
+        help="Upcoming visits whose technician has another work order at the same "
+        "time.",
+    )
     next_visit_date = fields.Datetime(
         string="Next Visit", compute="_compute_next_visit_date"
     )
@@ -328,6 +335,23 @@ class WorkOrderRecurrence(models.Model):
         )
         for agreement in self:
             agreement.visit_count = counts.get(agreement._origin, 0)
+
+    def _compute_double_booked_visit_count(self):
+        counts = {}
+        if self._origin.ids:
+            counts = dict(
+                self.env["work.order"]._read_group(
+                    [
+                        ("recurrence_id", "in", self._origin.ids),
+                        ("state", "in", self._get_upcoming_visit_states()),
+                        ("has_schedule_conflict", "=", True),
+                    ],
+                    ["recurrence_id"],
+                    ["__count"],
+                )
+            )
+        for agreement in self:
+            agreement.double_booked_visit_count = counts.get(agreement._origin, 0)
 
     def _compute_next_visit_date(self):
         first = dict(

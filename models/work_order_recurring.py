@@ -10,6 +10,11 @@ from odoo.tools.misc import format_date
 # customer agreed to.
 AGREED_VISIT_KEY = "work_order_agreed_visit"
 _AGREED_VISIT_MARK = object()
+# While the agreement creates a batch of visits, the warnings of each schedule
+# wait until the whole batch is planned (a visit of the batch may overlap one
+# planned after it).
+DEFERRED_WARNINGS_KEY = "work_order_deferred_schedule_warnings"
+_DEFERRED_WARNINGS_MARK = object()
 
 
 class WorkOrder(models.Model):
@@ -152,6 +157,14 @@ class WorkOrder(models.Model):
             agreed.filtered("visit_calendar_sent_on")._send_visit_mail("appointment")
             agreed._close_another_time_activities()
         return result
+
+    def _with_deferred_schedule_warnings(self):
+        return self.with_context(**{DEFERRED_WARNINGS_KEY: _DEFERRED_WARNINGS_MARK})
+
+    def _post_schedule_warnings(self, warnings):
+        if self.env.context.get(DEFERRED_WARNINGS_KEY) is _DEFERRED_WARNINGS_MARK:
+            return
+        return super()._post_schedule_warnings(warnings)
 
     def _post_visit_note(self, body):
         for order in self:
