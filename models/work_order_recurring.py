@@ -161,8 +161,16 @@ class WorkOrder(models.Model):
     def _with_deferred_schedule_warnings(self):
         return self.with_context(**{DEFERRED_WARNINGS_KEY: _DEFERRED_WARNINGS_MARK})
 
+    def _are_schedule_warnings_deferred(self):
+        return self.env.context.get(DEFERRED_WARNINGS_KEY) is _DEFERRED_WARNINGS_MARK
+
+    def _get_schedule_warnings(self, start, users=None, duration=None):
+        if self._are_schedule_warnings_deferred():
+            return []
+        return super()._get_schedule_warnings(start, users=users, duration=duration)
+
     def _post_schedule_warnings(self, warnings):
-        if self.env.context.get(DEFERRED_WARNINGS_KEY) is _DEFERRED_WARNINGS_MARK:
+        if self._are_schedule_warnings_deferred():
             return
         return super()._post_schedule_warnings(warnings)
 
