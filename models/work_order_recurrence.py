@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
+
+from .work_order_portal import has_forbidden_characters
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -400,6 +402,7 @@ class WorkOrderRecurrence(models.Model):
             else self.default_get(list(self._get_protected_fields()))
         )
         for vals in vals_list:
+            self._check_input(vals)
             self._check_protected_fields(
                 {
                     fname: value
@@ -414,6 +417,7 @@ class WorkOrderRecurrence(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        self._check_input(vals)
         self._check_protected_fields(vals)
         self._check_editable(vals)
         changed = self._get_regeneration_fields().intersection(vals)
@@ -579,6 +583,44 @@ class WorkOrderRecurrence(models.Model):
 
     def _agreement_write(self, vals):
         return self.with_context(**{AGREEMENT_CONTEXT_KEY: _AGREEMENT_MARK}).write(vals)
+
+    @api.model
+    def _check_input(self, vals):
+        """Refuse, saying which field, what the database would refuse with a
+        raw error: text with control characters (a NUL byte) and links to
+        records that do not exist (an id sent over RPC)."""
+        for fname, value in vals.items():
+            field = self._fields.get(fname)
+            if field is None:
+                continue
+            if field.type in ("char", "text") and has_forbidden_characters(
+                value, multiline=field.type == "text"
+            ):
+                raise ValidationError(
+                    _(
+                        "%(field)s contains characters that are not allowed "
+                        "(control characters such as a NUL byte). Please remove "
+                        "them and try again.",
+                        field=field._description_string(self.env),
+                    )
+                )
+            if field.type == "many2one" and value:
+                if isinstance(value, models.BaseModel):
+                    continue  # a record: the ORM writes its id
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, int)
+                    or not 0 < value < 2**31  # PostgreSQL's integer
+                    or not self.env[field.comodel_name].sudo().browse(value).exists()
+                ):
+                    raise ValidationError(
+                        _(
+                            "%(field)s: the record %(value)s does not exist (it may "
+                            "have been deleted). Choose another one.",
+                            field=field._description_string(self.env),
+                            value=repr(value)[:40],
+                        )
+                    )
 
     def _check_protected_fields(self, vals):
         if self._is_agreement_call():
