@@ -124,9 +124,7 @@ class WorkOrder(models.Model):
         "manager), that the customer was not told about yet.",
     )
 
-    @api.depends(
-        "state", "scheduled_date", "user_id", "user_ids", "on_my_way_eta"
-    )
+    @api.depends("state", "scheduled_date", "user_id", "user_ids", "on_my_way_eta")
     @api.depends_context("uid")
     def _compute_on_my_way_available(self):
         for order in self:
@@ -243,8 +241,7 @@ class WorkOrder(models.Model):
             ),
             location=self._get_visit_location(),
             description=_(
-                "When: %(when)s\nTechnician: %(technician)s\nYour work order: "
-                "%(url)s",
+                "When: %(when)s\nTechnician: %(technician)s\nYour work order: %(url)s",
                 when=self._format_visit_window(),
                 technician=self.user_id.name or "-",
                 url=portal_url,
@@ -489,8 +486,7 @@ class WorkOrder(models.Model):
             )
         if not self._is_visit_today():
             return _(
-                "On My Way is for today's visits: %(order)s is scheduled for "
-                "%(when)s.",
+                "On My Way is for today's visits: %(order)s is scheduled for %(when)s.",
                 order=self.name,
                 when=self._format_visit_moment(self.scheduled_date),
             )
@@ -652,9 +648,7 @@ class WorkOrder(models.Model):
         self.ensure_one()
         reason = self._get_visit_refusal_reason(answer)
         if reason:
-            raise VisitAnswerRefused(
-                self._get_visit_refusal_messages()[reason], reason
-            )
+            raise VisitAnswerRefused(self._get_visit_refusal_messages()[reason], reason)
 
     def _get_visit_refusal_message(self, error):
         """The message of the portal page's ``error`` "visit_<reason>", or

@@ -108,8 +108,7 @@ class WorkOrder(models.Model):
             alone = self.browse(
                 self.sudo()
                 .filtered(
-                    lambda order: order.recurrence_id
-                    and not order.recurrence_detached
+                    lambda order: order.recurrence_id and not order.recurrence_detached
                 )
                 .ids
             )
