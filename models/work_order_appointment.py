@@ -458,10 +458,13 @@ class WorkOrder(models.Model):
 
     def _is_on_my_way_user(self, user):
         """Whether ``user`` may tell the customer they are on the way: the lead
-        technician, a crew member (``_get_assigned_users``) or a manager."""
+        technician, a crew member (``_get_assigned_users``) or a manager (or
+        the code running as superuser)."""
         self.ensure_one()
-        return user in self._get_assigned_users() or user.has_group(
-            "work_order.group_work_order_manager"
+        return (
+            self.env.su
+            or user in self._get_assigned_users()
+            or user.has_group("work_order.group_work_order_manager")
         )
 
     def _is_visit_today(self):
@@ -573,9 +576,10 @@ class WorkOrder(models.Model):
         return self._is_visit_ahead() and self.appointment_state != "confirmed"
 
     def _can_request_reschedule(self):
-        """Whether the customer may ask for another time for the visit."""
+        """Whether the customer may ask for another time for the visit (again:
+        a second request replaces the first)."""
         self.ensure_one()
-        return self._is_visit_ahead() and self.appointment_state != "change_requested"
+        return self._is_visit_ahead()
 
     def _get_visit_refusal_messages(self):
         """{reason: what the customer reads} for each reason their answer to
@@ -614,17 +618,12 @@ class WorkOrder(models.Model):
             "confirmed": _(
                 "You already confirmed the visit for %(order)s.", order=self.name
             ),
-            "requested": _(
-                "You already asked for another time for %(order)s: we will get back "
-                "to you.",
-                order=self.name,
-            ),
         }
 
     def _get_visit_refusal_reason(self, answer):
-        """Why the customer's ``answer`` ("confirm" or "reschedule") to the
-        visit is refused now (a key of ``_get_visit_refusal_messages``), or
-        False."""
+        """Why the customer's ``answer`` ("confirm" or "reschedule", which may
+        be sent again to say more) to the visit is refused now (a key of
+        ``_get_visit_refusal_messages``), or False."""
         self.ensure_one()
         if self.state == "cancelled":
             return "cancelled"
@@ -640,8 +639,6 @@ class WorkOrder(models.Model):
             return "past"
         if answer == "confirm" and self.appointment_state == "confirmed":
             return "confirmed"
-        if answer == "reschedule" and self.appointment_state == "change_requested":
-            return "requested"
         return False
 
     def _check_visit_answer(self, answer):
