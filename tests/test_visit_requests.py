@@ -20,6 +20,9 @@ class TestVisitAnswerRefused(DispatchCommon):
         self.visit.sudo()._workflow_write({"appointment_state": "pending"})
 
     def _state(self):
+        # the tracking of a state written just before is posted at precommit
+        self.env.flush_all()
+        self.env.cr.precommit.run()
         self.visit.invalidate_recordset()
         return (
             self.visit.state,
