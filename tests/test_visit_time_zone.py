@@ -82,6 +82,7 @@ class TestVisitTimeZoneRule(VisitTimeZoneCommon):
 
     @freeze_time(MONDAY_NOON)
     def test_e_mail_and_calendar_file(self):
+        self.visit.sudo().write({"state": "approved"})
         self.visit.with_user(self.manager)._action_schedule(VISIT, None)
         message = self._visit_messages(self.visit, "appointment")
         self.assertEqual(len(message), 1)
