@@ -33,6 +33,7 @@
         "data/mail_template_data.xml",
         "data/work_order_dispatch_mail_data.xml",
         "data/work_order_dispatch_cron_data.xml",
+        "data/work_order_dispatch_activity_data.xml",
         "data/mail_template_onsite_data.xml",
         "wizard/work_order_schedule_views.xml",
         "wizard/work_order_hold_views.xml",

@@ -8,6 +8,7 @@ from odoo.http import content_disposition, request
 from odoo.addons.payment.controllers import portal as payment_portal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
+from ..models.work_order_appointment import VisitAnswerRefused
 from ..models.work_order_portal import has_forbidden_characters
 
 REPORT_REF = "work_order.action_report_work_order"
@@ -420,6 +421,15 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
         try:
             with request.env.cr.savepoint():
                 decide(order_sudo, self._get_work_order_author(order_sudo))
+        except VisitAnswerRefused as refusal:
+            # the page says the real reason (a known code, never free text)
+            return self._work_order_private(
+                request.redirect(
+                    order_sudo.get_portal_url(
+                        query_string=f"&error=visit_{refusal.reason}"
+                    )
+                )
+            )
         except UserError:
             return self._work_order_private(
                 request.redirect(

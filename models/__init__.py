@@ -4,6 +4,7 @@ from . import work_order_stock
 from . import work_order_invoice
 from . import work_order_mail
 from . import work_order_portal
+from . import work_order_visit_time
 from . import work_order_dispatch
 from . import work_order_appointment
 from . import work_order_deposit

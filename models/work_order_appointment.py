@@ -1,15 +1,14 @@
 import uuid
 from datetime import timedelta
 
-import pytz
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
+from markupsafe import escape
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL, plaintext2html
-from odoo.tools.misc import babel_locale_parse
 
 from . import ics
 
@@ -52,6 +51,16 @@ VISIT_CALENDAR_FILES = {
 # with this object, which no request can carry.
 VISIT_MAIL_KEY = "work_order_visit_mail"
 _VISIT_MAIL_MARK = object()
+
+
+class VisitAnswerRefused(UserError):
+    """The customer's answer to the visit (Confirm, Request another time) is
+    refused. ``reason`` is the code of why (a key of
+    ``_get_visit_refusal_messages``); the portal page shows its message."""
+
+    def __init__(self, message, reason):
+        super().__init__(message)
+        self.reason = reason
 
 
 class WorkOrder(models.Model):
@@ -106,6 +115,23 @@ class WorkOrder(models.Model):
         "cancellation.",
     )
 
+    on_my_way_available = fields.Boolean(
+        string="On My Way Possible",
+        compute="_compute_on_my_way_available",
+        groups="base.group_user",
+        help="Whether you can tell the customer you are on the way now: a "
+        "scheduled visit of today, of which you are a technician (or you are a "
+        "manager), that the customer was not told about yet.",
+    )
+
+    @api.depends("state", "scheduled_date", "user_id", "user_ids", "on_my_way_eta")
+    @api.depends_context("uid")
+    def _compute_on_my_way_available(self):
+        for order in self:
+            order.on_my_way_available = bool(
+                order._origin.id and not order._get_on_my_way_refusal()
+            )
+
     def _get_workflow_fields(self):
         workflow_fields = super()._get_workflow_fields()
         visit = _("Schedule or Reschedule (the customer answers in the portal)")
@@ -128,28 +154,20 @@ class WorkOrder(models.Model):
     # The visit: time zone, wording, calendar file
     # ------------------------------------------------------------------
 
-    def _get_visit_tz(self):
-        """The time zone the customer reads the visit in."""
-        self.ensure_one()
-        return (
-            self.partner_id.tz
-            or self.user_id.tz
-            or self.company_id.resource_calendar_id.tz
-            or "UTC"
-        )
-
     def _format_visit_window(self):
-        """The visit as the customer reads it, in their time zone and in the
-        language of the environment: "Tuesday, May 4, 2027, 9:00 AM to 11:00 AM"."""
+        """The visit as the customer reads it, in the visit's time zone (named)
+        and in the language of the environment: "Tuesday, May 4, 2027, 9:00 AM
+        to 11:00 AM (Europe/Paris)"."""
         self.ensure_one()
         if not self.scheduled_date:
             return ""
-        tz = pytz.timezone(self._get_visit_tz())
-        locale = babel_locale_parse(self.env.lang or "en_US")
-        start = pytz.utc.localize(self.scheduled_date).astimezone(tz)
-        end = pytz.utc.localize(self.scheduled_end or self.scheduled_date).astimezone(
-            tz
-        )
+        return self._with_visit_tz_name(self._format_visit_window_local())
+
+    def _format_visit_window_local(self):
+        self.ensure_one()
+        locale = self._get_visit_locale()
+        start = self._to_visit_tz(self.scheduled_date)
+        end = self._to_visit_tz(self.scheduled_end or self.scheduled_date)
 
         def day(value):
             return babel_format_date(value.date(), format="full", locale=locale)
@@ -175,14 +193,9 @@ class WorkOrder(models.Model):
         )
 
     def _format_arrival_time(self):
-        """The estimated arrival of On My Way, in the customer's time zone."""
+        """The estimated arrival of On My Way, in the visit's time zone (named)."""
         self.ensure_one()
-        if not self.on_my_way_eta:
-            return ""
-        tz = pytz.timezone(self._get_visit_tz())
-        locale = babel_locale_parse(self.env.lang or "en_US")
-        arrival = pytz.utc.localize(self.on_my_way_eta).astimezone(tz)
-        return babel_format_time(arrival.time(), format="short", locale=locale)
+        return self._format_visit_time_of_day(self.on_my_way_eta)
 
     def _get_visit_location(self):
         self.ensure_one()
@@ -228,7 +241,8 @@ class WorkOrder(models.Model):
             ),
             location=self._get_visit_location(),
             description=_(
-                "Technician: %(technician)s\nYour work order: %(url)s",
+                "When: %(when)s\nTechnician: %(technician)s\nYour work order: %(url)s",
+                when=self._format_visit_window(),
                 technician=self.user_id.name or "-",
                 url=portal_url,
             ),
@@ -267,6 +281,7 @@ class WorkOrder(models.Model):
         told = self.filtered(lambda order: order._has_visit_in_customer_calendar())
         result = super()._action_cancel()
         told._send_visit_mail("cancellation")
+        self._close_another_time_activities()
         return result
 
     def _on_visit_planned(self):
@@ -284,6 +299,7 @@ class WorkOrder(models.Model):
             }
         )
         self._send_visit_mail("appointment")
+        self._close_another_time_activities()
 
     def _send_visit_mail(self, kind, author=None):
         """E-mail the customers a message about the visit (``kind`` of
@@ -438,7 +454,59 @@ class WorkOrder(models.Model):
 
     def _get_on_my_way_states(self):
         """States in which the technician may head to the customer."""
-        return ("approved", "scheduled")
+        return ("scheduled",)
+
+    def _is_on_my_way_user(self, user):
+        """Whether ``user`` may tell the customer they are on the way: the lead
+        technician, a crew member (``_get_assigned_users``) or a manager (or
+        the code running as superuser)."""
+        self.ensure_one()
+        return (
+            self.env.su
+            or user in self._get_assigned_users()
+            or user.has_group("work_order.group_work_order_manager")
+        )
+
+    def _is_visit_today(self):
+        """Whether the visit is scheduled today, in the visit's time zone."""
+        self.ensure_one()
+        if not self.scheduled_date:
+            return False
+        today = self._to_visit_tz(fields.Datetime.now()).date()
+        return self._to_visit_tz(self.scheduled_date).date() == today
+
+    def _get_on_my_way_refusal(self):
+        """Why the current user may not send On My Way now, or False."""
+        self.ensure_one()
+        states = self._get_on_my_way_states()
+        if self.state not in states:
+            return _(
+                "On My Way is for a work order you are heading to "
+                "(%(states)s); %(order)s is %(state)s.",
+                states=", ".join(self._state_label(s) for s in states),
+                order=self.name,
+                state=self._state_label(),
+            )
+        if not self._is_visit_today():
+            return _(
+                "On My Way is for today's visits: %(order)s is scheduled for %(when)s.",
+                order=self.name,
+                when=self._format_visit_moment(self.scheduled_date),
+            )
+        if not self._is_on_my_way_user(self.env.user):
+            return _(
+                "Only the technicians of %(order)s (its lead technician or its "
+                "crew) or a manager can tell the customer they are on the way.",
+                order=self.name,
+            )
+        if self.on_my_way_eta:
+            return _(
+                "The customer of %(order)s already knows you are on your way "
+                "(arrival around %(time)s).",
+                order=self.name,
+                time=self._format_arrival_time(),
+            )
+        return False
 
     def action_on_my_way(self):
         """Ask for the arrival time, then tell the customer."""
@@ -446,27 +514,10 @@ class WorkOrder(models.Model):
         return self._get_wizard_action("work.order.on.my.way", _("On My Way"))
 
     def _check_on_my_way(self):
-        states = self._get_on_my_way_states()
         for order in self:
-            if order.state not in states:
-                raise UserError(
-                    _(
-                        "On My Way is for a work order you are heading to "
-                        "(%(states)s); %(order)s is %(state)s.",
-                        states=", ".join(order._state_label(s) for s in states),
-                        order=order.name,
-                        state=order._state_label(),
-                    )
-                )
-            if order.on_my_way_eta:
-                raise UserError(
-                    _(
-                        "The customer of %(order)s already knows you are on your way "
-                        "(arrival around %(time)s).",
-                        order=order.name,
-                        time=order._format_span(order.on_my_way_eta, None),
-                    )
-                )
+            refusal = order._get_on_my_way_refusal()
+            if refusal:
+                raise UserError(refusal)
         self._check_customer_email()
 
     def _action_on_my_way(self, arrival):
@@ -525,21 +576,94 @@ class WorkOrder(models.Model):
         return self._is_visit_ahead() and self.appointment_state != "confirmed"
 
     def _can_request_reschedule(self):
-        """Whether the customer may ask for another time for the visit."""
+        """Whether the customer may ask for another time for the visit (again:
+        a second request replaces the first)."""
         self.ensure_one()
-        return self._is_visit_ahead() and self.appointment_state != "change_requested"
+        return self._is_visit_ahead()
+
+    def _get_visit_refusal_messages(self):
+        """{reason: what the customer reads} for each reason their answer to
+        the visit may be refused (``VisitAnswerRefused``)."""
+        self.ensure_one()
+        return {
+            "cancelled": _(
+                "%(order)s was cancelled: there is no visit to confirm or move. "
+                "Please contact us if you still need us.",
+                order=self.name,
+            ),
+            "started": _(
+                "Our technician has already started %(order)s: the visit can no "
+                "longer be confirmed or moved here.",
+                order=self.name,
+            ),
+            "done": _(
+                "%(order)s is done: the visit can no longer be confirmed or moved.",
+                order=self.name,
+            ),
+            "on_hold": _(
+                "%(order)s is on hold: we will tell you the new time of the visit. "
+                "Please contact us if you have questions.",
+                order=self.name,
+            ),
+            "not_scheduled": _(
+                "%(order)s has no visit planned yet: you will hear from us once it "
+                "is scheduled.",
+                order=self.name,
+            ),
+            "past": _(
+                "The time of the visit for %(order)s has passed: it can no longer "
+                "be confirmed or moved here. Please contact us.",
+                order=self.name,
+            ),
+            "confirmed": _(
+                "You already confirmed the visit for %(order)s.", order=self.name
+            ),
+        }
+
+    def _get_visit_refusal_reason(self, answer):
+        """Why the customer's ``answer`` ("confirm" or "reschedule", which may
+        be sent again to say more) to the visit is refused now (a key of
+        ``_get_visit_refusal_messages``), or False."""
+        self.ensure_one()
+        if self.state == "cancelled":
+            return "cancelled"
+        if self.state == "in_progress":
+            return "started"
+        if self.state in ("completed", "invoiced"):
+            return "done"
+        if self.state == "on_hold":
+            return "on_hold"
+        if self.state != "scheduled" or not self.scheduled_date:
+            return "not_scheduled"
+        if self.scheduled_date <= fields.Datetime.now():
+            return "past"
+        if answer == "confirm" and self.appointment_state == "confirmed":
+            return "confirmed"
+        return False
+
+    def _check_visit_answer(self, answer):
+        self.ensure_one()
+        reason = self._get_visit_refusal_reason(answer)
+        if reason:
+            raise VisitAnswerRefused(self._get_visit_refusal_messages()[reason], reason)
+
+    def _get_visit_refusal_message(self, error):
+        """The message of the portal page's ``error`` "visit_<reason>", or
+        None for any other value."""
+        self.ensure_one()
+        if not (isinstance(error, str) and error.startswith("visit_")):
+            return None
+        return self._get_visit_refusal_messages().get(error[len("visit_") :])
 
     def _action_portal_confirm_visit(self, author=None):
         """The customer confirms the scheduled visit in the portal."""
         self.ensure_one()
         self._lock_rows(nowait=True)
-        if not self._has_to_be_confirmed():
-            raise UserError(
-                _("%(order)s has no visit awaiting your confirmation.", order=self.name)
-            )
+        self._check_visit_answer("confirm")
         self._workflow_write(
             {"appointment_state": "confirmed", "appointment_message": False}
         )
+        self._close_another_time_activities()
         author = author or self.partner_id
         self.message_post(
             body=_(
@@ -578,15 +702,11 @@ class WorkOrder(models.Model):
         """The customer asks for another time, saying which suits them; the
         responsible user gets a to-do."""
         self.ensure_one()
+        # the real reason first: a cancelled visit is not a matter of wording
+        self._check_visit_answer("reschedule")
         message = self._check_portal_reschedule_message(message)
         self._lock_rows(nowait=True)
-        if not self._can_request_reschedule():
-            raise UserError(
-                _(
-                    "%(order)s has no visit you can ask to move, or you already asked.",
-                    order=self.name,
-                )
-            )
+        self._check_visit_answer("reschedule")
         self._workflow_write(
             {"appointment_state": "change_requested", "appointment_message": message}
         )
@@ -598,6 +718,71 @@ class WorkOrder(models.Model):
                 when=self._format_visit_window(),
             )
         ) + plaintext2html(message)
-        self._notify_portal_decision(
-            author, body, _("The customer asks for another time")
+        self.message_post(
+            body=body,
+            author_id=author.id,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
         )
+        self._schedule_another_time_activity(body)
+
+    # ------------------------------------------------------------------
+    # The office's to-do for a request for another time
+    # ------------------------------------------------------------------
+
+    def _get_another_time_activities(self):
+        """The open "Another Time Requested" activities of these work orders."""
+        activity_type = self.env.ref(
+            "work_order.mail_activity_type_another_time_requested",
+            raise_if_not_found=False,
+        )
+        if not activity_type or not self:
+            return self.env["mail.activity"]
+        return (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", self.ids),
+                    ("activity_type_id", "=", activity_type.id),
+                ]
+            )
+        )
+
+    def _schedule_another_time_activity(self, body):
+        """One open "Another Time Requested" activity per work order for its
+        responsible user: a new request updates it rather than adding one."""
+        self.ensure_one()
+        responsible = self.user_id or self.create_uid
+        if not responsible.active or responsible.share:
+            return
+        note = escape(body)  # the customer's text is escaped, never markup
+        summary = _("The customer asks for another time")
+        existing = self._get_another_time_activities()
+        if existing:
+            existing[:1].write(
+                {
+                    "note": note,
+                    "summary": summary,
+                    "user_id": responsible.id,
+                    "date_deadline": fields.Date.context_today(self),
+                }
+            )
+            (existing - existing[:1]).unlink()
+            return
+        self.activity_schedule(
+            "work_order.mail_activity_type_another_time_requested",
+            summary=summary,
+            note=note,
+            user_id=responsible.id,
+        )
+
+    def _close_another_time_activities(self):
+        """The request for another time is answered (the visit is moved,
+        confirmed or cancelled): its activity is marked done."""
+        activities = self._get_another_time_activities()
+        if activities:
+            activities.action_feedback(
+                feedback=_("Answered: the visit was moved, confirmed or cancelled.")
+            )

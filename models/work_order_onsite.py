@@ -1,6 +1,7 @@
 from datetime import timedelta
 from urllib.parse import urlencode
 
+import pytz
 from babel.dates import format_skeleton, format_time
 
 from odoo import _, api, fields, models
@@ -108,7 +109,7 @@ class WorkOrder(models.Model):
     my_day_when = fields.Char(
         string="When",
         compute="_compute_my_day_when",
-        help="The scheduled day and time, in the user's time zone.",
+        help="The scheduled day and time, in the time zone of the visit (shown).",
         groups="base.group_user",
     )
     signoff_required = fields.Boolean(
@@ -198,28 +199,38 @@ class WorkOrder(models.Model):
             )
             order.service_map_url = order._get_map_url(address)
 
-    @api.depends("scheduled_date")
-    @api.depends_context("tz", "lang")
+    @api.depends(
+        "scheduled_date",
+        "service_address_id.tz",
+        "partner_id.tz",
+        "company_id.partner_id.tz",
+    )
+    @api.depends_context("lang")
     def _compute_my_day_when(self):
-        today = fields.Date.context_today(self)
+        """The visit's day and time in the visit's time zone (named), as the
+        customer reads it: the technician is where the customer is."""
         locale = babel_locale_parse(get_lang(self.env).code)
-        named_days = {
-            today - timedelta(days=1): _("Yesterday"),
-            today: _("Today"),
-            today + timedelta(days=1): _("Tomorrow"),
-        }
+        now = pytz.utc.localize(fields.Datetime.now())
         for order in self:
             if not order.scheduled_date:
                 order.my_day_when = _("Not scheduled")
                 continue
-            local = fields.Datetime.context_timestamp(order, order.scheduled_date)
+            local = order._to_visit_tz(order.scheduled_date)
+            today = now.astimezone(local.tzinfo).date()
+            named_days = {
+                today - timedelta(days=1): _("Yesterday"),
+                today: _("Today"),
+                today + timedelta(days=1): _("Tomorrow"),
+            }
             day = named_days.get(local.date()) or format_skeleton(
                 "MMMEd", local, locale=locale
             )
-            order.my_day_when = _(
-                "%(day)s, %(time)s",
-                day=day,
-                time=format_time(local, format="short", locale=locale),
+            order.my_day_when = order._with_visit_tz_name(
+                _(
+                    "%(day)s, %(time)s",
+                    day=day,
+                    time=format_time(local, format="short", locale=locale),
+                )
             )
 
     @api.model

@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
+
+from .work_order_portal import has_forbidden_characters
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -216,6 +218,13 @@ class WorkOrderRecurrence(models.Model):
         "work.order", "recurrence_id", string="Visits", readonly=True, copy=False
     )
     visit_count = fields.Integer(compute="_compute_visit_count")
+    double_booked_visit_count = fields.Integer(
+        string="Double-booked Visits",
+        compute="_compute_double_booked_visit_count",
+        groups="base.group_user",
+        help="Upcoming visits whose technician has another work order at the same "
+        "time.",
+    )
     next_visit_date = fields.Datetime(
         string="Next Visit", compute="_compute_next_visit_date"
     )
@@ -329,6 +338,23 @@ class WorkOrderRecurrence(models.Model):
         for agreement in self:
             agreement.visit_count = counts.get(agreement._origin, 0)
 
+    def _compute_double_booked_visit_count(self):
+        counts = {}
+        if self._origin.ids:
+            counts = dict(
+                self.env["work.order"]._read_group(
+                    [
+                        ("recurrence_id", "in", self._origin.ids),
+                        ("state", "in", self._get_upcoming_visit_states()),
+                        ("has_schedule_conflict", "=", True),
+                    ],
+                    ["recurrence_id"],
+                    ["__count"],
+                )
+            )
+        for agreement in self:
+            agreement.double_booked_visit_count = counts.get(agreement._origin, 0)
+
     def _compute_next_visit_date(self):
         first = dict(
             self.env["work.order"]._read_group(
@@ -354,6 +380,7 @@ class WorkOrderRecurrence(models.Model):
         "repeat_until",
         "repeat_count",
         "service_address_id.tz",
+        "partner_id.tz",
         "company_id.partner_id.tz",
         *WEEKDAYS,
     )
@@ -375,6 +402,7 @@ class WorkOrderRecurrence(models.Model):
             else self.default_get(list(self._get_protected_fields()))
         )
         for vals in vals_list:
+            self._check_input(vals)
             self._check_protected_fields(
                 {
                     fname: value
@@ -389,6 +417,7 @@ class WorkOrderRecurrence(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        self._check_input(vals)
         self._check_protected_fields(vals)
         self._check_editable(vals)
         changed = self._get_regeneration_fields().intersection(vals)
@@ -454,7 +483,8 @@ class WorkOrderRecurrence(models.Model):
         self._agreement_write({"state": "ended", "next_generation_date": False})
         for agreement in self:
             visits = future.filtered(lambda v, a=agreement: v.recurrence_id == a)
-            visits._action_cancel()
+            # the agreement cancels them: not a change of each visit alone
+            visits._as_agreed_visits()._action_cancel()
             visits._post_visit_note(
                 _(
                     "Cancelled: the service agreement %(agreement)s ended.",
@@ -553,6 +583,44 @@ class WorkOrderRecurrence(models.Model):
 
     def _agreement_write(self, vals):
         return self.with_context(**{AGREEMENT_CONTEXT_KEY: _AGREEMENT_MARK}).write(vals)
+
+    @api.model
+    def _check_input(self, vals):
+        """Refuse, saying which field, what the database would refuse with a
+        raw error: text with control characters (a NUL byte) and links to
+        records that do not exist (an id sent over RPC)."""
+        for fname, value in vals.items():
+            field = self._fields.get(fname)
+            if field is None:
+                continue
+            if field.type in ("char", "text") and has_forbidden_characters(
+                value, multiline=field.type == "text"
+            ):
+                raise ValidationError(
+                    _(
+                        "%(field)s contains characters that are not allowed "
+                        "(control characters such as a NUL byte). Please remove "
+                        "them and try again.",
+                        field=field._description_string(self.env),
+                    )
+                )
+            if field.type == "many2one" and value:
+                if isinstance(value, models.BaseModel):
+                    continue  # a record: the ORM writes its id
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, int)
+                    or not 0 < value < 2**31  # PostgreSQL's integer
+                    or not self.env[field.comodel_name].sudo().browse(value).exists()
+                ):
+                    raise ValidationError(
+                        _(
+                            "%(field)s: the record %(value)s does not exist (it may "
+                            "have been deleted). Choose another one.",
+                            field=field._description_string(self.env),
+                            value=repr(value)[:40],
+                        )
+                    )
 
     def _check_protected_fields(self, vals):
         if self._is_agreement_call():

@@ -23,10 +23,13 @@ class WorkOrderRecurrence(models.Model):
     _inherit = "work.order.recurrence"
 
     def _get_tz(self):
-        """The time zone of the visits: the service address's, else the
-        company's, else UTC."""
+        """The time zone of the visits, by the rule of every visit
+        (``work.order._get_visit_tz_for``): the service address's, else the
+        customer's, else the company's, else UTC."""
         self.ensure_one()
-        return self.service_address_id.tz or self.company_id.partner_id.tz or "UTC"
+        return self.env["work.order"]._get_visit_tz_for(
+            self.service_address_id, self.partner_id, self.company_id
+        )
 
     def _get_time_of_day(self):
         """``time_of_day`` (hours) as a ``time``."""

@@ -190,7 +190,9 @@ class WorkOrderRecurrence(models.Model):
                 created, company_slots, strict=True
             ):
                 if agreement.user_id:
-                    visit._action_schedule(visit_datetime, agreement.user_id)
+                    visit._with_deferred_schedule_warnings()._action_schedule(
+                        visit_datetime, agreement.user_id
+                    )
             for visit, (agreement, _date, _datetime) in zip(
                 created, company_slots, strict=True
             ):
@@ -203,7 +205,32 @@ class WorkOrderRecurrence(models.Model):
                     )
                 )
             visits |= created
+        self._report_double_bookings(visits)
         return visits
+
+    def _report_double_bookings(self, visits):
+        """The new ``visits`` are created whatever stands against them; each
+        scheduled one gets what does (another job of its technician at the same
+        time, working hours, time off) in its chatter, and each agreement a note
+        naming its new visits that overlap another job."""
+        scheduled = visits.filtered(lambda visit: visit.state == "scheduled")
+        for visit in scheduled:
+            visit._post_schedule_warnings(
+                visit._get_schedule_warnings(visit.scheduled_date)
+            )
+        overlapping = scheduled.filtered("has_schedule_conflict")
+        for agreement in overlapping.recurrence_id:
+            mine = overlapping.filtered(lambda v, a=agreement: v.recurrence_id == a)
+            agreement.message_post(
+                body=_(
+                    "%(count)s new visit(s) overlap another work order of their "
+                    "technician: %(visits)s. They are created all the same; "
+                    "reschedule them or change the agreement.",
+                    count=len(mine),
+                    visits=Markup(", ").join(visit._get_html_link() for visit in mine),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
 
     def _regenerate_future_visits(self, expected):
         """After a change of the rule or of what visits copy: the upcoming
@@ -220,9 +247,17 @@ class WorkOrderRecurrence(models.Model):
         counted = self.filtered(
             lambda a: a.repeat_type == "count"
         )._count_series_visits(before=today)
-        future = self._get_future_visits()._as_agreed_visits()
+        upcoming = self._get_future_visits()
+        # a visit changed alone keeps its place, technician and lines
+        detached = upcoming.filtered("recurrence_detached")
+        future = (upcoming - detached)._as_agreed_visits()
         for agreement in self:
             visits = future.filtered(lambda v, a=agreement: v.recurrence_id == a)
+            if agreement.repeat_type == "count":
+                # the visits changed alone still hold their slot of the count
+                counted[agreement] = counted.get(agreement, 0) + len(
+                    detached.filtered(lambda v, a=agreement: v.recurrence_id == a)
+                )
             if visits:
                 last = max(visits.mapped("recurrence_date"))
                 in_rule = set(agreement._get_occurrence_dates(today, last))

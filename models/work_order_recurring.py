@@ -10,6 +10,11 @@ from odoo.tools.misc import format_date
 # customer agreed to.
 AGREED_VISIT_KEY = "work_order_agreed_visit"
 _AGREED_VISIT_MARK = object()
+# While the agreement creates a batch of visits, the warnings of each schedule
+# wait until the whole batch is planned (a visit of the batch may overlap one
+# planned after it).
+DEFERRED_WARNINGS_KEY = "work_order_deferred_schedule_warnings"
+_DEFERRED_WARNINGS_MARK = object()
 
 
 class WorkOrder(models.Model):
@@ -37,6 +42,15 @@ class WorkOrder(models.Model):
         "it, so the series never creates that visit again.",
     )
 
+    recurrence_detached = fields.Boolean(
+        string="Changed Alone",
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
+        help="The office moved this visit, changed its technician or cancelled "
+        "it on its own: changes to the service agreement leave it as it is.",
+    )
+
     _sql_constraints = [
         (
             "recurrence_date_unique",
@@ -51,9 +65,60 @@ class WorkOrder(models.Model):
         workflow_fields = super()._get_workflow_fields()
         agreement = _("the service agreement's buttons")
         workflow_fields.update(
-            {"recurrence_id": agreement, "recurrence_date": agreement}
+            {
+                "recurrence_id": agreement,
+                "recurrence_date": agreement,
+                "recurrence_detached": _(
+                    "moving, reassigning or cancelling the visit on its own"
+                ),
+            }
         )
         return workflow_fields
+
+    def _get_detaching_fields(self):
+        """Fields whose change on a single visit (not by its agreement) makes
+        it a visit changed alone."""
+        return {"scheduled_date", "user_id"}
+
+    def _is_agreed_visit_call(self):
+        return self.env.context.get(AGREED_VISIT_KEY) is _AGREED_VISIT_MARK
+
+    def write(self, vals):
+        """A visit moved or given another technician outside its agreement is
+        changed alone (``recurrence_detached``): the agreement leaves it be."""
+        fnames = self._get_detaching_fields() & set(vals)
+        if not fnames or self._is_agreed_visit_call():
+            return super().write(vals)
+        visits = self.sudo().filtered(
+            lambda order: order.recurrence_id and not order.recurrence_detached
+        )
+        before = {visit.id: [visit[fname] for fname in fnames] for visit in visits}
+        result = super().write(vals)
+        changed = visits.filtered(
+            lambda visit: [visit[fname] for fname in fnames] != before[visit.id]
+        )
+        if changed:
+            self.browse(changed.ids)._detach_from_recurrence()
+        return result
+
+    def _action_cancel(self):
+        """A visit cancelled outside its agreement is changed alone."""
+        alone = self.browse()
+        if not self._is_agreed_visit_call():
+            alone = self.browse(
+                self.sudo()
+                .filtered(
+                    lambda order: order.recurrence_id and not order.recurrence_detached
+                )
+                .ids
+            )
+        result = super()._action_cancel()
+        alone._detach_from_recurrence()
+        return result
+
+    def _detach_from_recurrence(self):
+        """Mark these visits as changed alone."""
+        self._workflow_write({"recurrence_detached": True})
 
     def action_view_recurrence(self):
         self.ensure_one()
@@ -89,7 +154,24 @@ class WorkOrder(models.Model):
                 }
             )
             agreed.filtered("visit_calendar_sent_on")._send_visit_mail("appointment")
+            agreed._close_another_time_activities()
         return result
+
+    def _with_deferred_schedule_warnings(self):
+        return self.with_context(**{DEFERRED_WARNINGS_KEY: _DEFERRED_WARNINGS_MARK})
+
+    def _are_schedule_warnings_deferred(self):
+        return self.env.context.get(DEFERRED_WARNINGS_KEY) is _DEFERRED_WARNINGS_MARK
+
+    def _get_schedule_warnings(self, start, users=None, duration=None):
+        if self._are_schedule_warnings_deferred():
+            return []
+        return super()._get_schedule_warnings(start, users=users, duration=duration)
+
+    def _post_schedule_warnings(self, warnings):
+        if self._are_schedule_warnings_deferred():
+            return
+        return super()._post_schedule_warnings(warnings)
 
     def _post_visit_note(self, body):
         for order in self:

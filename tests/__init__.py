@@ -27,3 +27,6 @@ from . import test_languages
 from . import test_reapproval
 from . import test_portal_replica
 from . import test_portal_tabs
+from . import test_visit_time_zone
+from . import test_visit_requests
+from . import test_recurrence_edits

@@ -17,6 +17,7 @@ from .common import ConcurrentWorkOrderCase, WorkOrderCommon
 # frozen on the Friday before, at noon.
 MON = datetime(2030, 5, 6)
 TUE = MON + timedelta(days=1)
+FRI = MON - timedelta(days=3)  # the day the time is frozen on
 WED = MON + timedelta(days=2)
 FRIDAY_NOON = "2030-05-03 12:00:00"
 
@@ -943,7 +944,8 @@ class TestOnMyWay(DispatchCommon):
         dialog.save().action_confirm()
 
     def test_the_customer_is_told_once_and_it_shows_in_the_send_history(self):
-        order = self._booked(at(MON, 9), 2)
+        order = self._booked(at(FRI, 14), 2)
+        self.assertTrue(order.with_user(self.technician).on_my_way_available)
         self._on_my_way(order)
         self.assertEqual(
             order.on_my_way_eta,
@@ -958,6 +960,8 @@ class TestOnMyWay(DispatchCommon):
         self.assertFalse(message.attachment_ids)
         self.assertEqual(order.send_history_ids, message)
         # A second tap is refused: the customer heard it already.
+        order.invalidate_recordset(["on_my_way_available"])
+        self.assertFalse(order.with_user(self.technician).on_my_way_available)
         with self.assertRaisesRegex(UserError, "already knows"):
             order.with_user(self.technician).action_on_my_way()
         with self.assertRaisesRegex(UserError, "already knows"):
@@ -966,20 +970,69 @@ class TestOnMyWay(DispatchCommon):
             )
         self.assertEqual(len(self._visit_messages(order, "on_my_way")), 1)
         self.assertEqual(len(order.send_history_ids), 1)
-        # A new visit: on the way again.
-        order.with_user(self.manager)._action_schedule(at(TUE, 9))
+        # A new visit later today: on the way again.
+        order.with_user(self.manager)._action_schedule(at(FRI, 16), None)
         self.assertFalse(order.on_my_way_eta)
         self._on_my_way(order, 10)
         self.assertEqual(len(order.send_history_ids), 2)
 
-    def test_approved_work_order(self):
-        order = self._booked(False, 1, state="approved")
-        self._on_my_way(order)
+    def test_refused_for_an_unassigned_or_approved_job(self):
+        unassigned = self._booked(at(FRI, 14), 1)
+        unassigned.sudo().write({"user_id": False})
+        approved = self._booked(at(FRI, 14), 1, state="approved")
+        for label, order, error in (
+            ("unassigned", unassigned, "Only the technicians of"),
+            ("approved", approved, "On My Way is for"),
+        ):
+            with self.subTest(label):
+                self.assertFalse(order.with_user(self.technician).on_my_way_available)
+                with self.assertRaisesRegex(UserError, error):
+                    order.with_user(self.technician).action_on_my_way()
+                with self.assertRaisesRegex(UserError, error):
+                    order.with_user(self.technician)._action_on_my_way(
+                        fields.Datetime.now()
+                    )
+                self.assertFalse(order.on_my_way_eta)
+                self.assertFalse(self._visit_messages(order, "on_my_way"))
+
+    def test_only_for_a_visit_of_today_in_its_time_zone(self):
+        later = self._booked(at(MON, 9), 1)
+        yesterday = self._booked(at(FRI, 9) - timedelta(days=1), 1)
+        for order in (later, yesterday):
+            with self.subTest(order=order.scheduled_date):
+                self.assertFalse(order.with_user(self.technician).on_my_way_available)
+                with self.assertRaisesRegex(UserError, "today's visits"):
+                    order.with_user(self.technician).action_on_my_way()
+                self.assertFalse(self._visit_messages(order, "on_my_way"))
+        # Saturday 02:00 UTC is still Friday in New York: today's visit there
+        self.service_address.tz = "America/New_York"
+        tonight = self._booked(
+            at(FRI, 26), 1, service_address_id=self.service_address.id
+        )
+        self.assertTrue(tonight.with_user(self.technician).on_my_way_available)
+        self._on_my_way(tonight)
+        self.assertEqual(len(self._visit_messages(tonight, "on_my_way")), 1)
+        # and Friday 23:00 UTC is already Saturday in Paris
+        self.service_address.tz = "Europe/Paris"
+        late = self._booked(at(FRI, 23), 1, service_address_id=self.service_address.id)
+        with self.assertRaisesRegex(UserError, "today's visits"):
+            late.with_user(self.technician).action_on_my_way()
+
+    def test_the_lead_the_crew_or_a_manager(self):
+        order = self._booked(at(FRI, 14), 1, user=self.tina)
+        with self.assertRaisesRegex(UserError, "Only the technicians of"):
+            order.with_user(self.technician).action_on_my_way()
+        self.assertFalse(order.with_user(self.technician).on_my_way_available)
+        order.write({"user_ids": [Command.link(self.technician.id)]})
+        self.assertTrue(order.with_user(self.technician).on_my_way_available)
+        self.assertTrue(order.with_user(self.tina).on_my_way_available)
+        self.assertTrue(order.with_user(self.manager).on_my_way_available)
+        self._on_my_way(order, user=self.manager)
         self.assertEqual(len(self._visit_messages(order, "on_my_way")), 1)
 
     def test_refused_in_other_states_and_without_e_mail(self):
         for state in ("draft", "quoted", "in_progress", "on_hold", "completed"):
-            order = self._booked(at(MON, 9), 1, state=state)
+            order = self._booked(at(FRI, 14), 1, state=state)
             with self.subTest(state=state):
                 with self.assertRaisesRegex(UserError, "On My Way is for"):
                     order.with_user(self.technician).action_on_my_way()
@@ -990,12 +1043,12 @@ class TestOnMyWay(DispatchCommon):
                 self.assertFalse(order.on_my_way_eta)
                 self.assertFalse(self._visit_messages(order, "on_my_way"))
         self.customer.email = False
-        order = self._booked(at(MON, 9), 1)
+        order = self._booked(at(FRI, 14), 1)
         with self.assertRaisesRegex(UserError, "has no e-mail address"):
             order.with_user(self.technician).action_on_my_way()
 
     def test_arrival_must_be_sensible(self):
-        order = self._booked(at(MON, 9), 1)
+        order = self._booked(at(FRI, 14), 1)
         for minutes in (-5, 24 * 60 + 1):
             with self.subTest(minutes=minutes), self.assertRaises(UserError):
                 self._on_my_way(order, minutes)
@@ -1078,7 +1131,7 @@ class TestDispatchConcurrency(ConcurrentWorkOrderCase):
 
     @mute_logger("odoo.sql_db", "odoo.service.model")
     def test_two_taps_on_my_way_tell_the_customer_once(self):
-        order_id = self._commit_visit()
+        order_id = self._commit_visit(hours_ahead=0)  # today's visit
 
         def tap(env):
             arrival = fields.Datetime.now() + timedelta(minutes=15)
@@ -1225,11 +1278,13 @@ class TestVisitPortal(DispatchCommon, HttpCase):
         self.assertFalse(self.order.activity_ids)
         page = self.url_open(res.headers["Location"])
         self.assertIn("Your visit is confirmed", page.text)
-        # a second time: refused, said on the page, nothing changes
+        # a second time: refused, the page says why, nothing changes
         before = self._snapshot()
         res = self._post("/confirm", {"access_token": self.token})
-        self.assertIn("error=visit_refused", res.headers["Location"])
+        self.assertIn("error=visit_confirmed", res.headers["Location"])
         self.assertEqual(self._snapshot(), before)
+        page = self.url_open(res.headers["Location"])
+        self.assertIn("You already confirmed the visit", page.text)
 
     def test_logged_in_customer_asks_for_another_time(self):
         self.authenticate("wo_visit_portal", "wo_visit_portal")
@@ -1251,13 +1306,23 @@ class TestVisitPortal(DispatchCommon, HttpCase):
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.user_id, self.technician)
         self.assertEqual(activity.summary, "The customer asks for another time")
-        # asked already: refused; confirming the planned time is still possible
-        before = self._snapshot()
-        res = self._post("/reschedule", {"message": "Again"})
-        self.assertIn("error=visit_refused", res.headers["Location"])
-        self.assertEqual(self._snapshot(), before)
+        self.assertEqual(
+            activity.activity_type_id,
+            self.env.ref("work_order.mail_activity_type_another_time_requested"),
+        )
+        # asked again: the same activity says the latest request
+        res = self._post("/reschedule", {"message": "Mornings only"})
+        self.assertIn("message=reschedule_requested", res.headers["Location"])
+        self.order.invalidate_recordset()
+        self.assertEqual(self.order.appointment_message, "Mornings only")
+        self.assertEqual(self.order.activity_ids, activity)
+        self.assertIn("Mornings only", str(activity.note))
+        # confirming the planned time answers the request: the activity is done
         res = self._post("/confirm", {})
         self.assertIn("message=visit_confirmed", res.headers["Location"])
+        self.order.invalidate_recordset()
+        self.assertFalse(self.order.activity_ids)
+        self.assertFalse(activity.exists())
 
     def test_another_time_needs_a_message(self):
         self.authenticate(None, None)
@@ -1292,7 +1357,13 @@ class TestVisitPortal(DispatchCommon, HttpCase):
                 self._post(suffix, {"access_token": self.token, "message": "Friday"})
             )
         self.assertEqual(self._snapshot(), before)
-        for state in ("approved", "in_progress", "completed", "cancelled"):
+        for state, reason, said in (
+            ("approved", "not_scheduled", "has no visit planned yet"),
+            ("in_progress", "started", "has already started"),
+            ("on_hold", "on_hold", "is on hold"),
+            ("completed", "done", "is done"),
+            ("cancelled", "cancelled", "was cancelled"),
+        ):
             self.order.sudo().write({"state": state})
             with self.subTest(state=state):
                 before = self._snapshot()
@@ -1301,7 +1372,8 @@ class TestVisitPortal(DispatchCommon, HttpCase):
                     res = self._post(
                         suffix, {"access_token": self.token, "message": "Friday"}
                     )
-                    self.assertIn("error=visit_refused", res.headers["Location"])
+                    self.assertIn(f"error=visit_{reason}", res.headers["Location"])
+                    self.assertIn(said, self.url_open(res.headers["Location"]).text)
                 self.assertEqual(self._snapshot(), before)
         # a visit already past
         self.order.sudo().write({"state": "scheduled"})
@@ -1310,7 +1382,8 @@ class TestVisitPortal(DispatchCommon, HttpCase):
         )
         before = self._snapshot()
         res = self._post("/confirm", {"access_token": self.token})
-        self.assertIn("error=visit_refused", res.headers["Location"])
+        self.assertIn("error=visit_past", res.headers["Location"])
+        self.assertIn("has passed", self.url_open(res.headers["Location"]).text)
         self.assertEqual(self._snapshot(), before)
 
 

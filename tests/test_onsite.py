@@ -524,11 +524,11 @@ class TestMyDay(OnSiteCommon):
         user.write({"tz": "UTC", "lang": "en_US"})
         order = self.order.with_user(user)
         order.scheduled_date = datetime(2030, 6, 12, 9, 30)
-        self.assertEqual(order.my_day_when, "Today, 9:30 AM")
+        self.assertEqual(order.my_day_when, "Today, 9:30 AM (UTC)")
         order.scheduled_date = datetime(2030, 6, 13, 14, 0)
-        self.assertEqual(order.my_day_when, "Tomorrow, 2:00 PM")
+        self.assertEqual(order.my_day_when, "Tomorrow, 2:00 PM (UTC)")
         order.scheduled_date = datetime(2030, 6, 20, 8, 0)
-        self.assertEqual(order.my_day_when, "Thu, Jun 20, 8:00 AM")
+        self.assertEqual(order.my_day_when, "Thu, Jun 20, 8:00 AM (UTC)")
         order.scheduled_date = False
         self.assertEqual(order.my_day_when, "Not scheduled")
 
