@@ -1,5 +1,5 @@
-"""Measures in this process: list search, Generate Invoice, stock availability,
-the service agreements' daily job."""
+"""Measures in this process: list search, My Day, Generate Invoice, stock
+availability, the service agreements' daily job."""
 
 from datetime import date, timedelta
 from unittest.mock import patch
@@ -7,6 +7,7 @@ from unittest.mock import patch
 from .counting import count_queries
 from .dataset import PORTAL_ORDERS, SMALL_PORTAL_ORDERS
 from .list_search import measure_list_search, measure_search_floors
+from .my_day import measure_my_day
 from .report import say
 
 INVOICE_BATCHES = (1, 10, 100)  # orders per Generate Invoice
@@ -32,6 +33,9 @@ def measure_in_process(odoo, args, marker, results):
             measure_list_search(env, args, results)
             measure_search_floors(env, args, results)
             cr.rollback()
+            measure_my_day(env, args, marker, results)
+            cr.rollback()
+            env.invalidate_all()
             measure_invoicing(env, marker, results)
             measure_stock(env, marker, results)
             measure_recurrence(env, marker, results)
