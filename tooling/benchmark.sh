@@ -19,8 +19,9 @@ setup_odoo_env
 
 replica=()
 trap stop_replica EXIT
-if [[ " $* " == *" --dataset-only "* ]]; then
-    say "dataset only: no hot standby"
+if [[ " $* " == *" --dataset-only "* || " $* " == *" --skip-http "* ]]; then
+    # the replica rows are HTTP rows
+    say "no HTTP rows: no hot standby"
 elif start_replica; then
     replica=(--replica-host "$REPLICA_HOST" --replica-port "$REPLICA_PORT")
 else
