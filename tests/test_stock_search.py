@@ -328,10 +328,10 @@ class TestPartsShortSearch(WorkOrderCommon):
         WorkOrder = self.env["work.order"].with_user(self.technician)
         domain = [("has_stock_shortage", "=", True)]
 
-        def page(domain=domain):
+        def page(page_domain=None):
             # the list's first page of 2 rows: full, so the count runs too
             return WorkOrder.web_search_read(
-                domain, {"name": {}}, limit=2, count_limit=10001
+                page_domain or domain, {"name": {}}, limit=2, count_limit=10001
             )
 
         self.env.flush_all()
