@@ -2,6 +2,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
 
+# Key of the "Parts short" memo in the cursor's cache, while a list page is
+# searched (``web_search_read``).
+PARTS_SHORT_MEMO = "work_order.parts_short"
+
 
 class WorkOrder(models.Model):
     """The parts: stock availability and the delivery that reserves them."""
@@ -148,6 +152,18 @@ class WorkOrder(models.Model):
         """
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(_("Search “Parts Short” with “is set” or “is not set”."))
+        memo = self.env.cr.cache.get(PARTS_SHORT_MEMO)
+        short_ids = memo.get(self.env) if memo is not None else None
+        if short_ids is None:
+            short_ids = self._get_stock_short_order_ids()
+            if memo is not None:
+                memo[self.env] = short_ids
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", short_ids)]
+
+    def _get_stock_short_order_ids(self):
+        """The ids of the open work orders the user may read that have a
+        short part, sorted (see ``_search_has_stock_shortage``)."""
         Line = self.env["work.order.line"]
         needs, order_warehouses = Line._get_open_order_needs()
         short_ids = []
@@ -166,8 +182,34 @@ class WorkOrder(models.Model):
                     if status == "short"
                 }
             )
-        positive = (operator == "=") == value
-        return [("id", "in" if positive else "not in", short_ids)]
+        return short_ids
+
+    @api.model
+    @api.readonly
+    def web_search_read(
+        self, domain, specification, offset=0, limit=None, order=None, count_limit=None
+    ):
+        """A list page searches twice, for its rows and for their count. The
+        "Parts short" status of the work orders, read from the live stock, is
+        worked out once for both: the first search keeps it in the cursor's
+        cache for the same user and context, and it is dropped when the page
+        is returned, so the next request reads the stock again. Nothing is
+        written in between (the method is read-only)."""
+        cache = self.env.cr.cache
+        outermost = PARTS_SHORT_MEMO not in cache  # not within a page search
+        cache.setdefault(PARTS_SHORT_MEMO, {})
+        try:
+            return super().web_search_read(
+                domain,
+                specification,
+                offset=offset,
+                limit=limit,
+                order=order,
+                count_limit=count_limit,
+            )
+        finally:
+            if outermost:
+                cache.pop(PARTS_SHORT_MEMO, None)
 
     @api.depends("picking_ids")
     def _compute_picking_count(self):

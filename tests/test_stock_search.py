@@ -1,8 +1,17 @@
+from unittest.mock import patch
+
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import float_compare
 
+from odoo.addons.work_order.models.work_order_stock import PARTS_SHORT_MEMO
+
 from .common import WorkOrderCommon
+
+# the queries of a list page filtered on "Parts short" (rows and count), with
+# the filter worked out once
+PARTS_SHORT_PAGE_QUERIES = 19
 
 
 @tagged("post_install", "-at_install")
@@ -296,3 +305,81 @@ class TestPartsShortSearch(WorkOrderCommon):
             for fname in ("stock_status", "product_uom_qty"):
                 self.assertFalse(self.env.cache.get_records(Line, Line._fields[fname]))
             orders._workflow_write({"state": "cancelled"})
+
+    def _count_evaluations(self):
+        """A context manager patching the work out of "Parts short"; the list
+        it returns receives one entry per evaluation."""
+        calls = []
+        original = type(self.env["work.order"])._get_stock_short_order_ids
+
+        def spy(orders):
+            calls.append(orders.env.uid)
+            return original(orders)
+
+        return calls, patch.object(
+            type(self.env["work.order"]), "_get_stock_short_order_ids", spy
+        )
+
+    def test_list_page_works_out_the_filter_once(self):
+        short = self.env["work.order"]
+        for _index in range(5):
+            short |= self._order((self.valve, 5.0))  # 4 valves in stock
+        covered = self._order((self.part, 1.0))
+        WorkOrder = self.env["work.order"].with_user(self.technician)
+        domain = [("has_stock_shortage", "=", True)]
+
+        def page(page_domain=None):
+            # the list's first page of 2 rows: full, so the count runs too
+            return WorkOrder.web_search_read(
+                page_domain or domain, {"name": {}}, limit=2, count_limit=10001
+            )
+
+        self.env.flush_all()
+        self.env.cr.flush()  # the chatter tracking still pending
+        page()  # warm the ormcaches
+        self.env.invalidate_all()
+        calls, spy = self._count_evaluations()
+        with spy, self.assertQueryCount(PARTS_SHORT_PAGE_QUERIES):
+            result = page()
+        self.assertEqual(calls, [self.technician.id])
+        self.assertEqual(result["length"], 5)
+        self.assertEqual(len(result["records"]), 2)
+        self.assertLessEqual({r["id"] for r in result["records"]}, set(short.ids))
+        self.assertNotIn(PARTS_SHORT_MEMO, self.env.cr.cache)
+        # The filter and its negation in one page: still one work out.
+        calls, spy = self._count_evaluations()
+        with spy:
+            result = page(
+                [
+                    "|",
+                    ("has_stock_shortage", "=", True),
+                    ("has_stock_shortage", "=", False),
+                ]
+            )
+        self.assertEqual(len(calls), 1)
+        self.assertEqual(result["length"], WorkOrder.search_count([]))
+        # A plain search outside a page keeps no memo: each one works it out.
+        calls, spy = self._count_evaluations()
+        with spy:
+            WorkOrder.search(domain)
+            WorkOrder.search_count(domain)
+        self.assertEqual(len(calls), 2)
+        # The next page reads the stock again: 20 valves arrive, none is short.
+        self._set_stock(self.valve, 20.0, self.warehouse)
+        self.env.invalidate_all()  # as a new request's transaction
+        self.assertEqual(page()["length"], 0)
+        self.assertNotIn(covered, WorkOrder.search(domain))
+
+    def test_list_page_with_a_wrong_operator_keeps_no_memo(self):
+        self._order((self.valve, 5.0))
+        WorkOrder = self.env["work.order"].with_user(self.technician)
+        with self.assertRaisesRegex(UserError, "Parts Short"):
+            WorkOrder.web_search_read(
+                [("has_stock_shortage", "in", [True])], {"name": {}}, limit=2
+            )
+        self.assertNotIn(PARTS_SHORT_MEMO, self.env.cr.cache)
+        # and the next page works normally
+        result = WorkOrder.web_search_read(
+            [("has_stock_shortage", "=", True)], {"name": {}}, limit=2
+        )
+        self.assertEqual(result["length"], 1)

@@ -19,7 +19,10 @@ setup_odoo_env
 
 replica=()
 trap stop_replica EXIT
-if start_replica; then
+if [[ " $* " == *" --dataset-only "* || " $* " == *" --skip-http "* ]]; then
+    # the replica rows are HTTP rows
+    say "no HTTP rows: no hot standby"
+elif start_replica; then
     replica=(--replica-host "$REPLICA_HOST" --replica-port "$REPLICA_PORT")
 else
     say "no hot standby (it needs the private cluster and pg_basebackup): replica rows skipped"

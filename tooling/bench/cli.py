@@ -46,6 +46,11 @@ def parse_args(argv):
     parser.add_argument("--name-search", default="garcia")
     parser.add_argument("--address-search", default="maple")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument(
+        "--dataset-only",
+        action="store_true",
+        help="build (or reuse) the database and its dataset, print its sizes, stop",
+    )
     parser.add_argument("--replica-host", help="socket folder or host of a standby")
     parser.add_argument("--replica-port", help="port of that standby")
     args = parser.parse_args(argv)
@@ -71,6 +76,9 @@ def main(argv):
     marker = ensure_database(odoo, args) or build_dataset(odoo, args)
     sizes = dataset_sizes(odoo, args)
     report.say(f"dataset: {sizes}")
+    if args.dataset_only:
+        report.say(f"dataset ready in {datetime.now(timezone.utc) - started}")
+        return 0
     results = report.Results()
     measure_in_process(odoo, args, marker, results)
     if args.skip_http:

@@ -80,7 +80,11 @@ def ensure_database(odoo, args):
 
 
 def build_dataset(odoo, args):
-    """Generate and commit the dataset, then ANALYZE; return its marker."""
+    """Generate and commit the dataset, then VACUUM and ANALYZE; return its marker.
+
+    VACUUM sets the visibility map and hint bits of the freshly inserted rows
+    once, instead of the first searches (index-only scans need the map).
+    """
     registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -95,8 +99,8 @@ def build_dataset(odoo, args):
     with registry.cursor() as cr:
         cr._cnx.autocommit = True
         t0 = time.perf_counter()
-        cr.execute("ANALYZE")
-        say(f"ANALYZE in {time.perf_counter() - t0:.0f} s")
+        cr.execute("VACUUM (ANALYZE)")
+        say(f"VACUUM (ANALYZE) in {time.perf_counter() - t0:.0f} s")
         cr._cnx.autocommit = False
     return marker
 

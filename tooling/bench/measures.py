@@ -1,5 +1,5 @@
-"""Measures in this process: list search, Generate Invoice, stock availability,
-the service agreements' daily job."""
+"""Measures in this process: list search, My Day, Generate Invoice, stock
+availability, the service agreements' daily job."""
 
 from datetime import date, timedelta
 from unittest.mock import patch
@@ -7,11 +7,13 @@ from unittest.mock import patch
 from .counting import count_queries
 from .dataset import PORTAL_ORDERS, SMALL_PORTAL_ORDERS
 from .list_search import measure_list_search, measure_search_floors
+from .my_day import measure_my_day
 from .report import say
 
 INVOICE_BATCHES = (1, 10, 100)  # orders per Generate Invoice
 INVOICE_WARM_UP = 2  # orders invoiced once first, to warm the caches
 STOCK_LINES = (5, 50)  # lines of the orders whose availability is read
+AGREEMENTS = 10_000  # service agreements of the daily job, one per customer, at most
 
 
 def measure_in_process(odoo, args, marker, results):
@@ -31,6 +33,9 @@ def measure_in_process(odoo, args, marker, results):
             measure_list_search(env, args, results)
             measure_search_floors(env, args, results)
             cr.rollback()
+            measure_my_day(env, args, marker, results)
+            cr.rollback()
+            env.invalidate_all()
             measure_invoicing(env, marker, results)
             measure_stock(env, marker, results)
             measure_recurrence(env, marker, results)
@@ -181,14 +186,15 @@ def measure_stock(env, marker, results):
 
 # ----------------------------------------------------- service agreements ---
 def measure_recurrence(env, marker, results):
-    """The daily job over one running service agreement per customer (10,000 at
-    scale 1), each with one visit to create; everything is rolled back.
+    """The daily job over one running service agreement per customer (the
+    first AGREEMENTS customers: 10,000 at scale 1), each with one visit to
+    create; everything is rolled back.
 
     As the cron runner does, the job is called again while it reports work
     remaining; between calls the caches are emptied, as a new transaction has
     them. Sale orders have no counterpart: their column stays empty.
     """
-    customers = marker["customers"]
+    customers = min(marker["customers"], AGREEMENTS)
     say(f"service agreements: the daily job over {customers} agreements (rolled back)")
     labour = env["product.product"].create(
         {"name": "Bench Agreement Visit", "type": "service", "list_price": 50.0}
