@@ -145,15 +145,20 @@ class WorkOrder(models.Model):
     def _search_awaiting_deposit(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(_("Search “awaiting deposit” with yes or no."))
-        # A quote asking for a deposit is approved as soon as the deposit is paid.
-        domain = [
-            ("state", "=", "quoted"),
-            ("require_payment", "=", True),
-            ("amount_total", ">", 0),
-        ]
+        # The quotes asking for a deposit, narrowed in Python by the very rule
+        # of the field (the amount paid is read from the transactions), so that
+        # "no" is exactly every other work order.
+        candidates = self.sudo().search(
+            [
+                ("state", "=", "quoted"),
+                ("require_payment", "=", True),
+                ("amount_total", ">", 0),
+            ]
+        )
+        awaiting_ids = candidates.filtered(lambda order: order._has_to_be_paid()).ids
         if (operator == "=") == value:
-            return domain
-        return ["!", *domain]
+            return [("id", "in", awaiting_ids)]
+        return [("id", "not in", awaiting_ids)]
 
     # ------------------------------------------------------------------
     # Lifecycle hooks
@@ -570,26 +575,56 @@ class WorkOrder(models.Model):
 
     def action_view_transactions(self):
         self.ensure_one()
+        return self._get_transactions_action(self.transaction_ids)
+
+    def action_refund_payment(self):
+        """Open Odoo's refund of this work order's own online payment; when the
+        provider cannot refund it (or there are several), open the work order's
+        own payments, to refund them there or with a credit note.
+
+        The refund wizard takes its payment from the context's ``active_id``:
+        the action sets it to the payment, never leaves the work order's id
+        there (a button's context carries the record it is clicked on).
+        """
+        self.ensure_one()
+        transactions = self._get_paid_transactions().filtered(
+            lambda tx: tx.operation != "refund"
+        )
+        if not transactions:
+            raise UserError(
+                _(
+                    "%(order)s has no online payment to refund.",
+                    order=self.name,
+                )
+            )
+        payments = transactions.payment_id.filtered(
+            lambda payment: payment.currency_id.compare_amounts(
+                payment.amount_available_for_refund, 0
+            )
+            > 0
+        )
+        if len(payments) == 1:
+            action = payments.action_refund_wizard()
+            action["context"] = {
+                "active_model": "account.payment",
+                "active_id": payments.id,
+                "active_ids": payments.ids,
+            }
+            return action
+        return self._get_transactions_action(transactions)
+
+    def _get_transactions_action(self, transactions):
+        """The action listing ``transactions`` (their form when there is one)."""
+        self.ensure_one()
         action = self.env["ir.actions.actions"]._for_xml_id(
             "payment.action_payment_transaction"
         )
-        action["domain"] = [("id", "in", self.transaction_ids.ids)]
+        action["domain"] = [("id", "in", transactions.ids)]
         action["context"] = {"create": False}
-        if len(self.transaction_ids) == 1:
+        if len(transactions) == 1:
             action.update(
                 views=[(False, "form")],
                 view_mode="form",
-                res_id=self.transaction_ids.id,
+                res_id=transactions.id,
             )
         return action
-
-    def action_refund_payment(self):
-        """Open Odoo's refund of the online payment (or the transactions, when
-        there are several or the provider cannot refund)."""
-        self.ensure_one()
-        payments = self._get_paid_transactions().payment_id.filtered(
-            lambda payment: payment.amount_available_for_refund > 0
-        )
-        if len(payments) == 1:
-            return payments.action_refund_wizard()
-        return self.action_view_transactions()
