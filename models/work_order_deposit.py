@@ -219,8 +219,7 @@ class WorkOrder(models.Model):
             if not is_amount(amount) or not 0 <= amount <= MAX_AMOUNT:
                 raise ValidationError(
                     _(
-                        "The fixed deposit must be an amount between 0 and "
-                        "%(max)s.",
+                        "The fixed deposit must be an amount between 0 and %(max)s.",
                         max=f"{MAX_AMOUNT:,.0f}",
                     )
                 )
