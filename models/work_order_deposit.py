@@ -26,6 +26,28 @@ def is_amount(value):
     )
 
 
+def check_deposit_values(vals, percent_field, fixed_field):
+    """Refuse, before anything is written, a deposit that is not a number or
+    out of range in ``vals`` (the values of a write or a create): a NaN or an
+    infinite amount would otherwise fail deep in the rounding. A negative fixed
+    amount is left to the constraints, which name the record."""
+    if percent_field in vals:
+        percent = vals[percent_field] or 0.0
+        if not is_amount(percent) or not 0 <= percent <= 1.0:
+            raise ValidationError(
+                _("The deposit must be a percentage between 0% and 100%.")
+            )
+    if fixed_field in vals:
+        amount = vals[fixed_field] or 0.0
+        if not is_amount(amount) or amount > MAX_AMOUNT:
+            raise ValidationError(
+                _(
+                    "The fixed deposit must be an amount between 0 and %(max)s.",
+                    max=f"{MAX_AMOUNT:,.0f}",
+                )
+            )
+
+
 class WorkOrder(models.Model):
     """The deposit a quote asks for: whether the customer pays one online to
     approve it, and how much (a share of the total, or a fixed amount).
@@ -168,11 +190,11 @@ class WorkOrder(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            self._check_deposit_values(vals)
+            check_deposit_values(vals, "prepayment_percent", "prepayment_fixed_amount")
         return super().create(vals_list)
 
     def write(self, vals):
-        self._check_deposit_values(vals)
+        check_deposit_values(vals, "prepayment_percent", "prepayment_fixed_amount")
         sent_terms = self._get_locked_deposit_terms()
         result = super().write(vals)
         self._check_deposit_terms_unchanged(sent_terms)
@@ -202,27 +224,6 @@ class WorkOrder(models.Model):
             "prepayment_percent",
             "prepayment_fixed_amount",
         ]
-
-    @api.model
-    def _check_deposit_values(self, vals):
-        """Refuse a deposit that is not a number, or out of range, before
-        anything is written (a NaN or an infinite amount would otherwise fail
-        deep in the rounding)."""
-        if "prepayment_percent" in vals:
-            percent = vals["prepayment_percent"] or 0.0
-            if not is_amount(percent) or not 0 <= percent <= 1.0:
-                raise ValidationError(
-                    _("The deposit must be a percentage between 0%% and 100%%.")
-                )
-        if "prepayment_fixed_amount" in vals:
-            amount = vals["prepayment_fixed_amount"] or 0.0
-            if not is_amount(amount) or not 0 <= amount <= MAX_AMOUNT:
-                raise ValidationError(
-                    _(
-                        "The fixed deposit must be an amount between 0 and %(max)s.",
-                        max=f"{MAX_AMOUNT:,.0f}",
-                    )
-                )
 
     def _are_deposit_terms_sent(self):
         """Whether the customer was sent the quote with its deposit terms (a
