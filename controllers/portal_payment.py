@@ -225,8 +225,9 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
             if not order_sudo._may_use_saved_payment_methods(user):
                 raise ValidationError(
                     _(
-                        "Saved payment methods are only offered to the customer, "
-                        "logged in. Please enter your payment details."
+                        "Saved payment methods can only be used from the "
+                        "customer's own account. Please enter your payment "
+                        "details instead."
                     )
                 )
             token_sudo = order_sudo._get_saved_payment_methods(
