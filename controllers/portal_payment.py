@@ -35,12 +35,9 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
         }
         if not values["payment_open"]:
             return values
-        logged_in = not request.env.user._is_public()
-        partner_sudo = (
-            request.env.user.partner_id
-            if logged_in
-            else order_sudo._get_payment_partner()
-        )
+        # The payment is always the work order's customer's (its invoice
+        # address), whoever is logged in.
+        partner_sudo = order_sudo._get_payment_partner()
         company = order_sudo.company_id
         currency = order_sudo.currency_id
         availability_report = {}
@@ -65,15 +62,9 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
                 report=availability_report,
             )
         )
-        # A visitor with the link never sees, saves nor pays with the
-        # customer's saved payment methods.
-        tokens_sudo = request.env["payment.token"].sudo()
-        show_tokenize = dict.fromkeys(providers_sudo.ids, False)
-        if logged_in:
-            tokens_sudo = tokens_sudo._get_available_tokens(
-                providers_sudo.ids, partner_sudo.id
-            )
-            show_tokenize = self._compute_show_tokenize_input_mapping(providers_sudo)
+        tokens_sudo, show_tokenize = self._get_work_order_token_values(
+            order_sudo, providers_sudo
+        )
         values.update(
             {
                 "company_mismatch": not self._can_partner_pay_in_company(
@@ -94,6 +85,32 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
             }
         )
         return values
+
+    def _get_work_order_token_values(self, order_sudo, providers_sudo):
+        """The saved payment methods offered, and whether the form offers to
+        save one: only to a logged-in user of the work order's customer, with
+        that customer's own saved payment methods."""
+        user = request.env.user
+        tokens_sudo = order_sudo._get_saved_payment_methods(providers_sudo, user)
+        if order_sudo._may_use_saved_payment_methods(user):
+            show_tokenize = self._compute_show_tokenize_input_mapping(providers_sudo)
+        else:
+            show_tokenize = dict.fromkeys(providers_sudo.ids, False)
+        return tokens_sudo, show_tokenize
+
+    def _get_work_order_sudo_by_payment_link(self, order_id, access_token, amount):
+        """The work order a payment link pays (sudo), or None.
+
+        A payment link carries no portal token but a payment token bound to
+        the work order, its customer, its currency and the amount (see
+        ``_get_payment_link_token``): checking it is the access check, as sale
+        does for its payment links. It opens nothing but that payment."""
+        order_sudo = request.env["work.order"].sudo().browse(order_id).exists()
+        if not order_sudo or not order_sudo._check_payment_link_token(
+            access_token, amount
+        ):
+            return None
+        return order_sudo
 
     @http.route(
         "/my/work-orders/<int:order_id>/transaction",
@@ -159,10 +176,18 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
         )
         if bad_input:
             raise ValidationError(bad_input)
-        order_sudo = self._get_work_order_sudo(order_id, access_token)
+        # A payment link's token first: it fixes the amount, and the office
+        # sent it, signed quote or not. Else the portal's access check.
+        order_sudo = self._get_work_order_sudo_by_payment_link(
+            order_id, access_token, kwargs.get("amount")
+        )
+        from_payment_link = order_sudo is not None
+        if not from_payment_link:
+            order_sudo = self._get_work_order_sudo(order_id, access_token)
         if order_sudo is None:
             raise ValidationError(_("This work order is not available."))
-        if request.env.user._is_internal():
+        user = request.env.user
+        if user._is_internal():
             # staff preview the customer's page: the payment is the customer's
             raise ValidationError(
                 _(
@@ -175,30 +200,14 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
         except ValidationError:
             # the keys the form never sends are named only in the server's log
             raise ValidationError(_("This payment cannot be processed.")) from None
-        logged_in = not request.env.user._is_public()
         flow = kwargs.get("flow")
         if flow not in PAYMENT_FLOWS or kwargs.get("is_validation"):
             raise ValidationError(_("This payment cannot be processed."))
-        if flow == "token" and not logged_in:
-            raise ValidationError(_("Log in to pay with a saved payment method."))
+        if not from_payment_link:
+            order_sudo._check_portal_deposit_signed()
         amount = order_sudo._check_online_payment_amount(kwargs.get("amount"))
-        partner_sudo = (
-            request.env.user.partner_id
-            if logged_in
-            else order_sudo._get_payment_partner()
-        )
-        provider_id = self._cast_as_int(kwargs.get("provider_id"))
-        token_id = self._cast_as_int(kwargs.get("token_id"))
-        if flow == "token":
-            provider_id = (
-                request.env["payment.token"]
-                .sudo()
-                .browse(token_id)
-                .exists()
-                .provider_id.id
-                if token_id
-                else None
-            )
+        # The payment is always the work order's customer's, whoever pays.
+        partner_sudo = order_sudo._get_payment_partner()
         providers_sudo = (
             request.env["payment.provider"]
             .sudo()
@@ -209,8 +218,23 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
                 currency_id=order_sudo.currency_id.id,
             )
         )
+        provider_id = self._cast_as_int(kwargs.get("provider_id"))
+        token_id = self._cast_as_int(kwargs.get("token_id"))
         payment_method_id = self._cast_as_int(kwargs.get("payment_method_id"))
-        if flow != "token":
+        if flow == "token":
+            if not order_sudo._may_use_saved_payment_methods(user):
+                raise ValidationError(
+                    _(
+                        "Saved payment methods can only be used from the "
+                        "customer's own account. Please enter your payment "
+                        "details instead."
+                    )
+                )
+            token_sudo = order_sudo._get_saved_payment_methods(
+                providers_sudo, user
+            ).filtered(lambda token: token.id == token_id)
+            provider_id = token_sudo.provider_id.id
+        else:
             payment_methods_sudo = (
                 request.env["payment.method"]
                 .sudo()
@@ -234,15 +258,29 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
                 "amount": amount,
                 "currency_id": order_sudo.currency_id.id,
                 "partner_id": partner_sudo.id,
-                "tokenization_requested": logged_in
+                "tokenization_requested": order_sudo._may_use_saved_payment_methods(
+                    user
+                )
                 and bool(kwargs.get("tokenization_requested")),
-                "landing_route": order_sudo.get_portal_url(),
+                # The work order's page for its customer; the payment's own
+                # confirmation page for the holder of a payment link, which
+                # opens nothing else.
+                "landing_route": "/payment/confirmation"
+                if from_payment_link
+                else order_sudo.get_portal_url(),
             }
         )
         kwargs.pop("csrf_token", None)
         tx_sudo = self._create_transaction(
             custom_create_values=order_sudo._get_transaction_create_values(), **kwargs
         )
+        if from_payment_link:
+            self._update_landing_route(
+                tx_sudo,
+                payment_utils.generate_access_token(
+                    partner_sudo.id, amount, order_sudo.currency_id.id
+                ),
+            )
         return tx_sudo._get_processing_values()
 
     @http.route()
@@ -250,7 +288,8 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
         self, *args, amount=None, work_order_id=None, access_token=None, **kwargs
     ):
         """Override of `payment`: the payment link of a work order (Odoo's payment
-        link wizard) carries its portal token, and pays the work order."""
+        link wizard) pays the work order, for the amount its payment token is
+        bound to; the partner and the currency are the work order's."""
         if work_order_id is not None:
             bad_input = self._check_work_order_inputs(
                 work_order_id=work_order_id, access_token=access_token, amount=amount
@@ -259,10 +298,12 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
                 return self._work_order_bad_request(bad_input)
         work_order_id = self._cast_as_int(work_order_id)
         if work_order_id:
-            order_sudo = self._get_work_order_sudo(work_order_id, access_token)
+            amount = self._cast_as_float(amount)
+            order_sudo = self._get_work_order_sudo_by_payment_link(
+                work_order_id, access_token, amount
+            )
             if order_sudo is None:
                 return self._work_order_invalid_payment_link()
-            amount = self._cast_as_float(amount)
             partner = order_sudo._get_payment_partner()
             currency = order_sudo.currency_id
             kwargs.update(
@@ -276,7 +317,7 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
                 }
             )
             # /payment/pay checks the partner, amount and currency of a payment
-            # token; the work order's own token was checked above.
+            # token; the work order's own payment token was checked above.
             access_token = payment_utils.generate_access_token(
                 partner.id, amount, currency.id
             )
@@ -305,23 +346,38 @@ class WorkOrderPaymentPortal(WorkOrderPortal):
         self, work_order_id=None, work_order_access_token=None, **kwargs
     ):
         """Override of `payment`: a work order's payment goes through its own
-        transaction route and comes back to its portal page."""
+        transaction route, with the link's payment token (never the portal
+        token), comes back to its portal page, and is the customer's: their
+        saved payment methods only for their own users, nobody else's."""
         form_values = super()._get_extra_payment_form_values(**kwargs)
         work_order_id = self._cast_as_int(work_order_id)
         if not work_order_id:
             return form_values
-        order_sudo = self._get_work_order_sudo(work_order_id, work_order_access_token)
+        order_sudo = self._get_work_order_sudo_by_payment_link(
+            work_order_id, work_order_access_token, kwargs.get("amount")
+        )
         if order_sudo is None:
             raise NotFound()
         try:
             order_sudo._check_online_payment_amount(kwargs.get("amount"))
         except UserError:
             form_values["amount"] = 0.0  # the page says there is nothing to pay
+        providers_sudo = (
+            kwargs.get("providers_sudo") or request.env["payment.provider"].sudo()
+        )
+        tokens_sudo, show_tokenize = self._get_work_order_token_values(
+            order_sudo, providers_sudo
+        )
         form_values.update(
             {
-                "transaction_route": order_sudo.get_portal_url(suffix="/transaction"),
-                "landing_route": order_sudo.get_portal_url(),
-                "access_token": order_sudo._portal_ensure_token(),
+                "partner_id": order_sudo._get_payment_partner().id,
+                "tokens_sudo": tokens_sudo,
+                "show_tokenize_input_mapping": show_tokenize,
+                # without the portal token: the link opens nothing but this
+                # payment
+                "transaction_route": f"{order_sudo.access_url}/transaction",
+                "landing_route": "/payment/confirmation",
+                "access_token": work_order_access_token,
             }
         )
         return form_values

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from .work_order_deposit import DEPOSIT_TYPES
+from .work_order_deposit import DEPOSIT_TYPES, check_deposit_values
 
 
 class ResCompany(models.Model):
@@ -73,3 +73,19 @@ class ResCompany(models.Model):
                         "of the total."
                     )
                 )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_deposit_values(
+                vals,
+                "work_order_prepayment_percent",
+                "work_order_prepayment_fixed_amount",
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_deposit_values(
+            vals, "work_order_prepayment_percent", "work_order_prepayment_fixed_amount"
+        )
+        return super().write(vals)

@@ -1,5 +1,7 @@
+import math
+
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 # How a deposit is set: a share of the total, or a fixed amount. Shared by the
 # company default, the templates and the work orders.
@@ -10,6 +12,40 @@ DEPOSIT_TYPES = [
 # The states in which the quote sent to the customer asks for the deposit (a
 # rejected quote may be sent again).
 QUOTE_DEPOSIT_STATES = ("draft", "quoted", "rejected")
+# The largest amount a deposit or a payment link may ask for: beyond it, a float
+# no longer holds the cents (and 1e308 overflows the rounding).
+MAX_AMOUNT = 1e12
+
+
+def is_amount(value):
+    """Whether ``value`` is a real, finite number (an RPC may send anything)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
+
+
+def check_deposit_values(vals, percent_field, fixed_field):
+    """Refuse, before anything is written, a deposit that is not a number or
+    out of range in ``vals`` (the values of a write or a create): a NaN or an
+    infinite amount would otherwise fail deep in the rounding. A negative fixed
+    amount is left to the constraints, which name the record."""
+    if percent_field in vals:
+        percent = vals[percent_field] or 0.0
+        if not is_amount(percent) or not 0 <= percent <= 1.0:
+            raise ValidationError(
+                _("The deposit must be a percentage between 0% and 100%.")
+            )
+    if fixed_field in vals:
+        amount = vals[fixed_field] or 0.0
+        if not is_amount(amount) or amount > MAX_AMOUNT:
+            raise ValidationError(
+                _(
+                    "The fixed deposit must be an amount between 0 and %(max)s.",
+                    max=f"{MAX_AMOUNT:,.0f}",
+                )
+            )
 
 
 class WorkOrder(models.Model):
@@ -64,6 +100,12 @@ class WorkOrder(models.Model):
         "currency; never more than the total.",
         groups="base.group_user",
     )
+    deposit_terms_locked = fields.Boolean(
+        compute="_compute_deposit_terms_locked",
+        help="The quote was sent with these deposit terms: only a work order "
+        "manager may change them.",
+        groups="base.group_user",
+    )
 
     @api.depends("company_id", "template_id")
     def _compute_require_payment(self):
@@ -94,6 +136,15 @@ class WorkOrder(models.Model):
             currency = order.currency_id or company.currency_id
             order.prepayment_fixed_amount = company.currency_id._convert(
                 amount, currency, company, fields.Date.context_today(order)
+            )
+
+    @api.depends("state")
+    @api.depends_context("uid")
+    def _compute_deposit_terms_locked(self):
+        is_manager = self._is_deposit_terms_manager()
+        for order in self:
+            order.deposit_terms_locked = order._are_deposit_terms_sent() and not (
+                is_manager
             )
 
     @api.constrains(
@@ -136,6 +187,19 @@ class WorkOrder(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_deposit_values(vals, "prepayment_percent", "prepayment_fixed_amount")
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_deposit_values(vals, "prepayment_percent", "prepayment_fixed_amount")
+        sent_terms = self._get_locked_deposit_terms()
+        result = super().write(vals)
+        self._check_deposit_terms_unchanged(sent_terms)
+        return result
+
     @api.onchange("require_payment", "prepayment_type", "prepayment_fixed_amount")
     def _onchange_prepayment_fixed_amount(self):
         if self._is_deposit_above_total():
@@ -146,6 +210,58 @@ class WorkOrder(models.Model):
                 }
             }
         return None
+
+    # ------------------------------------------------------------------
+    # Deposit terms: values and lock
+    # ------------------------------------------------------------------
+
+    def _get_deposit_term_fields(self):
+        """The fields that say what deposit the quote asks for. Extend with
+        super()."""
+        return [
+            "require_payment",
+            "prepayment_type",
+            "prepayment_percent",
+            "prepayment_fixed_amount",
+        ]
+
+    def _are_deposit_terms_sent(self):
+        """Whether the customer was sent the quote with its deposit terms (a
+        revised quote goes back to draft)."""
+        self.ensure_one()
+        return self.state != "draft"
+
+    def _is_deposit_terms_manager(self):
+        return self.env.su or self.env.user.has_group(
+            "work_order.group_work_order_manager"
+        )
+
+    def _get_locked_deposit_terms(self):
+        """The deposit terms of the sent quotes the current user may not change
+        (only a manager may): ``{order: {field: value}}``."""
+        if self._is_deposit_terms_manager():
+            return {}
+        term_fields = self._get_deposit_term_fields()
+        return {
+            order: {name: order[name] for name in term_fields}
+            for order in self
+            if order._are_deposit_terms_sent()
+        }
+
+    def _check_deposit_terms_unchanged(self, sent_terms):
+        """Once the quote is sent, only a manager changes its deposit terms,
+        whether written directly or recomputed (another template): otherwise
+        the deposit could be lowered or dropped behind the customer's back, and
+        the work order approved without it. Raising rolls the write back."""
+        for order, terms in sent_terms.items():
+            if any(order[name] != value for name, value in terms.items()):
+                raise UserError(
+                    _(
+                        "The quote %(order)s was sent with its deposit terms: only "
+                        "a work order manager can change them now.",
+                        order=order.name,
+                    )
+                )
 
     # ------------------------------------------------------------------
     # Quotes

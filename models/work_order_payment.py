@@ -3,6 +3,8 @@ import math
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import consteq
+from odoo.tools.misc import hmac as hmac_tool
 
 _logger = logging.getLogger(__name__)
 
@@ -68,6 +70,14 @@ class WorkOrder(models.Model):
         "total less the online payments until then.",
         groups="base.group_user",
     )
+    amount_overpaid = fields.Monetary(
+        string="Overpaid",
+        compute="_compute_amount_overpaid",
+        compute_sudo=True,
+        help="What the online payments exceed the total of the work order by: to "
+        "refund, or to keep as a credit.",
+        groups="base.group_user",
+    )
     awaiting_deposit = fields.Boolean(
         compute="_compute_awaiting_deposit",
         compute_sudo=True,
@@ -129,6 +139,11 @@ class WorkOrder(models.Model):
                 due = order.amount_total - order.amount_paid
             order.amount_due = max(order.currency_id.round(due), 0.0)
 
+    @api.depends("amount_total", "amount_paid")
+    def _compute_amount_overpaid(self):
+        for order in self:
+            order.amount_overpaid = order._get_overpaid_amount()
+
     @api.depends(
         "state",
         "require_payment",
@@ -145,15 +160,20 @@ class WorkOrder(models.Model):
     def _search_awaiting_deposit(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(_("Search “awaiting deposit” with yes or no."))
-        # A quote asking for a deposit is approved as soon as the deposit is paid.
-        domain = [
-            ("state", "=", "quoted"),
-            ("require_payment", "=", True),
-            ("amount_total", ">", 0),
-        ]
+        # The quotes asking for a deposit, narrowed in Python by the very rule
+        # of the field (the amount paid is read from the transactions), so that
+        # "no" is exactly every other work order.
+        candidates = self.sudo().search(
+            [
+                ("state", "=", "quoted"),
+                ("require_payment", "=", True),
+                ("amount_total", ">", 0),
+            ]
+        )
+        awaiting_ids = candidates.filtered(lambda order: order._has_to_be_paid()).ids
         if (operator == "=") == value:
-            return domain
-        return ["!", *domain]
+            return [("id", "in", awaiting_ids)]
+        return [("id", "not in", awaiting_ids)]
 
     # ------------------------------------------------------------------
     # Lifecycle hooks
@@ -401,6 +421,74 @@ class WorkOrder(models.Model):
             self.partner_id.address_get(["invoice"])["invoice"]
         )
 
+    def _get_payment_link_token(self, amount):
+        """The payment token of a payment link of this work order for
+        ``amount``: bound to the payment partner, the amount, the currency and
+        the work order. Computed as ``payment.utils.generate_access_token``
+        does (without needing a request)."""
+        self.ensure_one()
+        values = (
+            self._get_payment_partner().id,
+            float(amount),
+            self.currency_id.id,
+            self.id,
+        )
+        return hmac_tool(
+            self.env(su=True),
+            "generate_access_token",
+            "|".join(str(value) for value in values),
+        )
+
+    def _check_payment_link_token(self, token, amount):
+        """Whether ``token`` is the token of a payment link of this work order
+        for exactly ``amount``."""
+        self.ensure_one()
+        return bool(
+            isinstance(token, str)
+            and token.isascii()
+            and isinstance(amount, int | float)
+            and not isinstance(amount, bool)
+            and math.isfinite(amount)
+            and consteq(token, self._get_payment_link_token(amount))
+        )
+
+    def _may_use_saved_payment_methods(self, user):
+        """Whether ``user`` may see, save and pay with the saved payment methods
+        of the work order's payment partner: only a logged-in user of that
+        customer, never a visitor with the link nor another customer."""
+        self.ensure_one()
+        return (
+            not user._is_public()
+            and not user._is_internal()
+            and user.partner_id.commercial_partner_id
+            == self._get_payment_partner().commercial_partner_id
+        )
+
+    def _get_saved_payment_methods(self, providers, user):
+        """The saved payment methods (tokens) ``user`` may pay this work order
+        with: the payment partner's own, and only for that customer's users."""
+        self.ensure_one()
+        if not self._may_use_saved_payment_methods(user):
+            return self.env["payment.token"]
+        return (
+            self.env["payment.token"]
+            .sudo()
+            ._get_available_tokens(providers.ids, self._get_payment_partner().id)
+        )
+
+    def _check_portal_deposit_signed(self):
+        """Approve & Pay is sign, then pay: refuse the deposit of a quote the
+        customer has not signed yet."""
+        self.ensure_one()
+        if self._has_to_be_paid() and not self.signature:
+            raise UserError(
+                _(
+                    "Please sign the quote %(order)s first: then you can pay its "
+                    "deposit.",
+                    order=self.name,
+                )
+            )
+
     def _get_default_payment_link_values(self):
         """Values of Odoo's payment link wizard (Payment Link button)."""
         self.ensure_one()
@@ -438,7 +526,10 @@ class WorkOrder(models.Model):
             if order.state == "quoted":
                 if order._is_deposit_reached():
                     order._approve_after_payment(transaction)
-            elif order.state in ("draft", "cancelled", "rejected"):
+                    order._log_overpayment(transaction, deposit=True)
+            elif order.state not in ("draft", "cancelled", "rejected"):
+                order._log_overpayment(transaction)
+            else:
                 _logger.info(
                     "payment %s received for the %s work order %s: state unchanged",
                     transaction.reference,
@@ -472,6 +563,38 @@ class WorkOrder(models.Model):
             ),
             _("Approved by the customer"),
         )
+
+    def _log_overpayment(self, transaction, deposit=False):
+        """Leave the office a note when the online payments exceed the total
+        (or, on the payment that approves the quote, the deposit): the customer
+        paid too much, to refund or to keep as a credit."""
+        self.ensure_one()
+        currency = self.currency_id
+        overpaid = self._get_overpaid_amount()
+        paid = self._get_paid_amount()
+        required = self._get_prepayment_required_amount()
+        if currency.compare_amounts(overpaid, 0) > 0:
+            body = _(
+                "The online payments of this work order (%(paid)s) are more than its "
+                "total (%(total)s): %(excess)s too much was paid (last payment: "
+                "%(reference)s). Refund the difference, or keep it as a credit.",
+                paid=currency.format(paid),
+                total=currency.format(self.amount_total),
+                excess=currency.format(overpaid),
+                reference=transaction.reference,
+            )
+        elif deposit and currency.compare_amounts(paid, required) > 0:
+            body = _(
+                "The customer paid %(paid)s online, more than the deposit of "
+                "%(deposit)s (%(reference)s): %(excess)s goes towards the balance.",
+                paid=currency.format(paid),
+                deposit=currency.format(required),
+                excess=currency.format(currency.round(paid - required)),
+                reference=transaction.reference,
+            )
+        else:
+            return
+        self._message_log(body=body)
 
     def _post_payment_warning(self, body, summary):
         """Tell the office about a payment that needs a decision (a refund)."""
@@ -527,6 +650,13 @@ class WorkOrder(models.Model):
             0.0,
         )
 
+    def _get_overpaid_amount(self):
+        """What the online payments exceed the total by (0 when they do not)."""
+        self.ensure_one()
+        return max(
+            self.currency_id.round(self._get_paid_amount() - self.amount_total), 0.0
+        )
+
     def _get_refundable_amount(self):
         """What was paid online and not refunded (0 when nothing was)."""
         self.ensure_one()
@@ -570,26 +700,56 @@ class WorkOrder(models.Model):
 
     def action_view_transactions(self):
         self.ensure_one()
+        return self._get_transactions_action(self.transaction_ids)
+
+    def action_refund_payment(self):
+        """Open Odoo's refund of this work order's own online payment; when the
+        provider cannot refund it (or there are several), open the work order's
+        own payments, to refund them there or with a credit note.
+
+        The refund wizard takes its payment from the context's ``active_id``:
+        the action sets it to the payment, never leaves the work order's id
+        there (a button's context carries the record it is clicked on).
+        """
+        self.ensure_one()
+        transactions = self._get_paid_transactions().filtered(
+            lambda tx: tx.operation != "refund"
+        )
+        if not transactions:
+            raise UserError(
+                _(
+                    "%(order)s has no online payment to refund.",
+                    order=self.name,
+                )
+            )
+        payments = transactions.payment_id.filtered(
+            lambda payment: payment.currency_id.compare_amounts(
+                payment.amount_available_for_refund, 0
+            )
+            > 0
+        )
+        if len(payments) == 1:
+            action = payments.action_refund_wizard()
+            action["context"] = {
+                "active_model": "account.payment",
+                "active_id": payments.id,
+                "active_ids": payments.ids,
+            }
+            return action
+        return self._get_transactions_action(transactions)
+
+    def _get_transactions_action(self, transactions):
+        """The action listing ``transactions`` (their form when there is one)."""
+        self.ensure_one()
         action = self.env["ir.actions.actions"]._for_xml_id(
             "payment.action_payment_transaction"
         )
-        action["domain"] = [("id", "in", self.transaction_ids.ids)]
+        action["domain"] = [("id", "in", transactions.ids)]
         action["context"] = {"create": False}
-        if len(self.transaction_ids) == 1:
+        if len(transactions) == 1:
             action.update(
                 views=[(False, "form")],
                 view_mode="form",
-                res_id=self.transaction_ids.id,
+                res_id=transactions.id,
             )
         return action
-
-    def action_refund_payment(self):
-        """Open Odoo's refund of the online payment (or the transactions, when
-        there are several or the provider cannot refund)."""
-        self.ensure_one()
-        payments = self._get_paid_transactions().payment_id.filtered(
-            lambda payment: payment.amount_available_for_refund > 0
-        )
-        if len(payments) == 1:
-            return payments.action_refund_wizard()
-        return self.action_view_transactions()

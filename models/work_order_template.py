@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from .work_order_deposit import DEPOSIT_TYPES
+from .work_order_deposit import DEPOSIT_TYPES, check_deposit_values
 
 
 class WorkOrderTemplate(models.Model):
@@ -96,6 +96,16 @@ class WorkOrderTemplate(models.Model):
             for template in self
         ):
             raise ValidationError(_("The deposit of a template cannot be negative."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_deposit_values(vals, "prepayment_percent", "prepayment_fixed_amount")
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_deposit_values(vals, "prepayment_percent", "prepayment_fixed_amount")
+        return super().write(vals)
 
     def _prepare_order_line_vals_list(self):
         """Values of the work order lines this template pre-fills."""

@@ -553,7 +553,9 @@ class TestPaymentLink(WorkOrderPaymentCommon):
         query = parse_qs(urlsplit(wizard.link).query)
         self.assertEqual(urlsplit(wizard.link).path, "/payment/pay")
         self.assertEqual(query["work_order_id"], [str(order.id)])
-        self.assertEqual(query["access_token"], [order.access_token])
+        # a payment token bound to the amount, never the portal token
+        self.assertNotIn(order._portal_ensure_token(), wizard.link)
+        self.assertEqual(query["access_token"], [order._get_payment_link_token(30.0)])
         self.assertEqual(query["amount"], ["30.0"])
         self._pay(order, 69.0)
         wizard = self._wizard(order, self.technician)
@@ -625,7 +627,12 @@ class TestPaymentPortal(WorkOrderPaymentCommon, PaymentHttpCommon):
             [("work_order_ids", "in", self.deposit_order.ids)]
         )
 
+    def _sign(self):
+        """Approve & Pay: the customer signs, then pays the deposit."""
+        self.deposit_order._action_portal_sign("Carla Customer", PNG)
+
     def test_transaction_route_access_matrix(self):
+        self._sign()
         cases = [
             ("no token", None, {"access_token": None}),
             ("wrong token", None, {"access_token": "x" * 36}),
@@ -652,6 +659,7 @@ class TestPaymentPortal(WorkOrderPaymentCommon, PaymentHttpCommon):
         self.assertEqual(tx.partner_id, self.customer)
 
     def test_staff_cannot_pay_for_the_customer(self):
+        self._sign()
         self.authenticate("wo_manager", "wo_manager")
         result, error = self._post_tx(access_token=None)
         self.assertIsNone(result)
@@ -659,6 +667,7 @@ class TestPaymentPortal(WorkOrderPaymentCommon, PaymentHttpCommon):
         self.assertFalse(self._transactions())
 
     def test_transaction_with_token_as_public(self):
+        self._sign()
         self.authenticate(None, None)
         result, error = self._post_tx(tokenization_requested=True)
         self.assertIsNone(error)
@@ -676,6 +685,7 @@ class TestPaymentPortal(WorkOrderPaymentCommon, PaymentHttpCommon):
         self.assertEqual(self.deposit_order.state, "quoted")
 
     def test_transaction_route_refuses_forged_input(self):
+        self._sign()
         other_provider = self.provider.copy({"name": "Other company provider"})
         other_provider.company_id = self.env["res.company"].create(
             {"name": "WO Other Co"}
@@ -706,6 +716,7 @@ class TestPaymentPortal(WorkOrderPaymentCommon, PaymentHttpCommon):
 
     def test_forged_small_amount_does_not_approve(self):
         """Odoo fixed this in sale: a tiny payment must not approve the quote."""
+        self._sign()
         self.authenticate(None, None)
         result, error = self._post_tx(amount=1.0)
         self.assertIsNone(error)
@@ -868,14 +879,14 @@ class TestPaymentPortal(WorkOrderPaymentCommon, PaymentHttpCommon):
         self.authenticate(None, None)
         context = self._get_payment_context(self.url_open(url))
         self.assertEqual(context["amount"], 69.0)
+        link_token = order._get_payment_link_token(69.0)
+        self.assertEqual(context["access_token"], link_token)
         self.assertEqual(
-            context["transaction_route"], order.get_portal_url(suffix="/transaction")
+            context["transaction_route"], f"/my/work-orders/{order.id}/transaction"
         )
-        self.assertEqual(context["access_token"], order.access_token)
+        self.assertNotIn(order.access_token, self.url_open(url).text)
         with mute_logger(*MUTED):
-            res = self.url_open(
-                url.replace(order.access_token, "x" * len(order.access_token))
-            )
+            res = self.url_open(url.replace(link_token, "x" * len(link_token)))
         self.assertEqual(res.status_code, 404)
         order._workflow_write({"state": "cancelled"})
         res = self.url_open(url)

@@ -15,6 +15,7 @@ from odoo.tools.pdf import PdfFileReader
 from odoo.addons.payment.tests.http_common import PaymentHttpCommon
 
 from .test_payment import MUTED, WorkOrderPaymentCommon
+from .test_portal import PNG
 
 QUOTE_REPORT = "work_order.action_report_work_order"
 
@@ -394,6 +395,11 @@ class TestPaymentRefusalsOverHttp(WorkOrderDepositCommon, PaymentHttpCommon):
             partner_id=cls.other_customer.id,
         )
         cls.token = cls.deposit_order._portal_ensure_token()
+        # Approve & Pay: the customer signs, then pays the deposit. The
+        # signature's tracking is written now, not by the first request.
+        cls.deposit_order._action_portal_sign("Carla Customer", PNG)
+        cls.env.flush_all()
+        cls.env.cr.precommit.run()
 
     def _call(self, order, request_id=41, **params):
         payload = {
@@ -578,7 +584,8 @@ class TestPaymentRefusalsOverHttp(WorkOrderDepositCommon, PaymentHttpCommon):
         url = link[link.index("/payment/pay") :]
         self.authenticate(None, None)
         with mute_logger(*MUTED):
-            response = self.url_open(url.replace(self.token, "y" * len(self.token)))
+            link_token = order._get_payment_link_token(69.0)
+            response = self.url_open(url.replace(link_token, "y" * len(link_token)))
         self.assertEqual(response.status_code, 404)
         self.assertNotIn("Traceback", response.text)
         message = html.fromstring(response.content).xpath(

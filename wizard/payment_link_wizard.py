@@ -1,4 +1,7 @@
 from odoo import _, api, models
+from odoo.exceptions import ValidationError
+
+from ..models.work_order_deposit import MAX_AMOUNT, is_amount
 
 
 class PaymentLinkWizard(models.TransientModel):
@@ -9,7 +12,7 @@ class PaymentLinkWizard(models.TransientModel):
         result = super()._compute_confirmation_message()
         for wizard in self.filtered(lambda w: w.res_model == "work.order"):
             order = wizard.env["work.order"].browse(wizard.res_id)
-            if not order._has_to_be_paid():
+            if not order._has_to_be_paid() or not is_amount(wizard.amount):
                 continue
             remaining = order._get_deposit_remaining()
             if wizard.currency_id.compare_amounts(wizard.amount, remaining) >= 0:
@@ -24,9 +27,37 @@ class PaymentLinkWizard(models.TransientModel):
                 )
         return result
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            res_model = vals.get("res_model") or self.env.context.get("active_model")
+            if res_model == "work.order" and "amount" in vals:
+                self._check_work_order_link_amount(vals["amount"])
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "amount" in vals and any(w.res_model == "work.order" for w in self):
+            self._check_work_order_link_amount(vals["amount"])
+        return super().write(vals)
+
+    @api.model
+    def _check_work_order_link_amount(self, amount):
+        """Refuse an amount that is not a number, or out of range, before it is
+        written (a NaN or an infinite amount would fail in the rounding)."""
+        if not is_amount(amount) or not 0 <= amount <= MAX_AMOUNT:
+            raise ValidationError(
+                _(
+                    "The amount of the payment link must be an amount between 0 "
+                    "and %(max)s.",
+                    max=f"{MAX_AMOUNT:,.0f}",
+                )
+            )
+
     def _prepare_query_params(self, related_document):
         """Override of `payment`: the link pays the work order (see the portal
-        controller's `payment_pay`), which fixes the partner and the currency."""
+        controller's `payment_pay`), which fixes the partner and the currency.
+        It carries a payment token bound to the amount, never the work order's
+        portal token: the link pays this amount and opens nothing else."""
         if self.res_model != "work.order":
             return super()._prepare_query_params(related_document)
         return {
@@ -36,8 +67,9 @@ class PaymentLinkWizard(models.TransientModel):
         }
 
     def _prepare_access_token(self):
-        """Override of `payment`: a work order's link carries its portal token,
-        checked like every portal access to the work order."""
+        """Override of `payment`: the token binds the work order's payment
+        partner, the amount and the currency, like sale's links."""
         if self.res_model != "work.order":
             return super()._prepare_access_token()
-        return self.env["work.order"].browse(self.res_id)._portal_ensure_token()
+        order = self.env["work.order"].browse(self.res_id)
+        return order._get_payment_link_token(self.amount)
