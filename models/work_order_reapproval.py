@@ -32,7 +32,9 @@ class WorkOrder(models.Model):
       Approved or Scheduled, the earlier approval still covers the original
       work only, and the responsible user gets a to-do to bring the lines back
       to it, send another revised quote, or cancel the work order.
-    - Start Work waits for the new approval while a revised quote is pending.
+    - Start Work waits for the new approval as soon as the priced lines change
+      (before the revised quote is sent, while it is pending, after a decline):
+      the old approval never covers the new total.
     """
 
     _inherit = "work.order"
@@ -129,6 +131,13 @@ class WorkOrder(models.Model):
             )
 
     def action_start(self):
+        self._check_start_approved()
+        return super().action_start()
+
+    def _check_start_approved(self):
+        """Refuse to begin the work while the customer's approval does not
+        cover the total: the priced lines changed since, or a revised quote
+        awaits the customer's answer."""
         for order in self:
             if order._is_awaiting_reapproval():
                 raise UserError(
@@ -139,7 +148,20 @@ class WorkOrder(models.Model):
                         order=order.name,
                     )
                 )
-        return super().action_start()
+            if order.state in self._get_reapproval_states() and (
+                order.approval_outdated
+            ):
+                raise UserError(
+                    _(
+                        "%(order)s cannot start: its total changed to %(total)s "
+                        "after the customer approved %(approved)s. Send the revised "
+                        "quote for a new approval, or mark it approved if the "
+                        "customer agreed another way, then start the work.",
+                        order=order.name,
+                        total=order.currency_id.format(order.amount_total),
+                        approved=order.currency_id.format(order.approved_amount),
+                    )
+                )
 
     # ------------------------------------------------------------------
     # Workers
