@@ -687,7 +687,9 @@ class WorkOrder(models.Model):
                 or not order.currency_id.compare_amounts(old_total, order.amount_total)
             ):
                 continue
-            order.message_post(
+            # an internal note, logged without notification: the user saving
+            # the lines needs no e-mail address for it
+            order._message_log(
                 body=_(
                     "The total changed after the customer approved: approved "
                     "%(approved)s, now %(current)s. The approval does not cover the "
