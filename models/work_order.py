@@ -366,12 +366,6 @@ class WorkOrder(models.Model):
                 vals["name"] = self.env["ir.sequence"].next_by_code("work.order") or _(
                     "New"
                 )
-            if vals.get("template_id") and "line_ids" not in vals:
-                template = self.env["work.order.template"].browse(vals["template_id"])
-                vals["line_ids"] = [
-                    Command.create(line)
-                    for line in template._prepare_order_line_vals_list()
-                ]
         return super().create(vals_list)
 
     def write(self, vals):
