@@ -191,11 +191,109 @@ class TestTemplateChoice(TemplateCommon):
         self.assertNotIn("estimated_duration", values)
         self.assertIn("Degrease", values["description"])
 
+    def _whole_template(self, order):
+        """What a template leaves on ``order``: fields, lines, checks."""
+        return {
+            "title": order.title,
+            "description": str(order.description),
+            "instructions": str(order.instructions),
+            "priority": order.priority,
+            "estimated_duration": order.estimated_duration,
+            "lines": sorted(
+                (line.product_id.name or line.name, line.product_uom_qty)
+                for line in order.line_ids
+            ),
+            "checks": sorted(order.check_ids.mapped("name")),
+        }
+
+    def test_template_by_rpc_applies_the_whole_template_like_the_form(self):
+        self.pump_template.check_ids = [Command.create({"name": "Pressure tested"})]
+        form = Form(self.env["work.order"])
+        form.partner_id = self.customer
+        form.template_id = self.pump_template
+        by_form = form.save()
+        by_create = self.env["work.order"].create(
+            {"partner_id": self.customer.id, "template_id": self.pump_template.id}
+        )
+        by_write = self.env["work.order"].create({"partner_id": self.customer.id})
+        by_write.write({"template_id": self.pump_template.id})
+        by_picker = (
+            self.env["work.order"]
+            .with_context(default_template_id=self.pump_template.id)
+            .create({"partner_id": self.customer.id})
+        )
+        expected = self._whole_template(by_form)
+        self.assertEqual(expected["title"], "Pool pump repair")
+        self.assertEqual(expected["estimated_duration"], 2.5)
+        self.assertEqual(expected["checks"], ["Pressure tested"])
+        self.assertEqual(len(expected["lines"]), 3)
+        for order in (by_create, by_write, by_picker):
+            self.assertEqual(self._whole_template(order), expected)
+            self.assertTrue(all(order.line_ids.mapped("from_template")))
+
     def test_template_written_by_rpc_keeps_the_content(self):
-        order = self._create_order(title="Typed by the office")
-        order.template_id = self.filter_template
+        self.filter_template.check_ids = [Command.create({"name": "Filter rinsed"})]
+        order = self._create_order(
+            title="Typed by the office",
+            template_id=self.pump_template.id,
+            line_ids=[Command.create({"product_id": self.hand_part.id})],
+        )
+        # create: the template's lines join the hand-added one, the title stays
         self.assertEqual(order.title, "Typed by the office")
-        self.assertFalse(order.line_ids)  # lines only follow in the form
+        self.assertEqual(order.estimated_duration, 2.5)
+        self.assertEqual(len(order.line_ids), 4)
+        order.write({"template_id": self.filter_template.id})
+        self.assertRecordValues(
+            order,
+            [
+                {
+                    "title": "Typed by the office",
+                    "estimated_duration": 2.5,  # not empty: kept
+                    "priority": "2",
+                }
+            ],
+        )
+        self.assertEqual(
+            sorted(order.line_ids.mapped("product_id.name")),
+            ["WO Hand-picked Gasket", "WO Labour"],
+        )
+        self.assertEqual(order.check_ids.mapped("name"), ["Filter rinsed"])
+        # writing the same template again changes nothing
+        order.write({"template_id": self.filter_template.id})
+        self.assertEqual(len(order.line_ids), 2)
+
+    def test_template_written_by_rpc_in_replace_mode(self):
+        order = self._create_order(
+            title="Typed by the office",
+            estimated_duration=6.0,
+            line_ids=[Command.create({"product_id": self.hand_part.id})],
+        )
+        order.write(
+            {"template_id": self.filter_template.id, "template_apply_mode": "replace"}
+        )
+        self.assertRecordValues(
+            order,
+            [
+                {
+                    "title": "Filter deep clean",
+                    "estimated_duration": 1.0,
+                    "priority": "3",
+                }
+            ],
+        )
+        self.assertEqual(order.line_ids.product_id, self.labour)
+        self.assertTrue(order.line_ids.from_template)
+        # a value the caller gives wins over the template's
+        order.write(
+            {
+                "template_id": self.pump_template.id,
+                "template_apply_mode": "replace",
+                "title": "Given with the template",
+            }
+        )
+        self.assertEqual(order.title, "Given with the template")
+        self.assertEqual(order.estimated_duration, 2.5)
+        self.assertEqual(len(order.line_ids), 3)
 
 
 @tagged("post_install", "-at_install")
