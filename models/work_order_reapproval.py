@@ -112,7 +112,13 @@ class WorkOrder(models.Model):
     def action_send_revised_quote(self):
         """Open the quote composer; sending it asks for the new approval."""
         self._check_reapproval_open(_("Send Revised Quote"))
-        action = self._send_quote()
+        self.ensure_one()
+        self._check_customer_email()
+        template = self.env.ref(
+            "work_order.mail_template_work_order_revised_quote",
+            raise_if_not_found=False,
+        )
+        action = self._open_send_composer(template, "quote")
         action["context"][REVISED_QUOTE_CONTEXT_KEY] = True
         action["name"] = _("Send Revised Quote")
         return action
@@ -301,6 +307,12 @@ class WorkOrder(models.Model):
 
     def _has_to_be_signed(self):
         return super()._has_to_be_signed() or self._is_awaiting_reapproval()
+
+    def _get_report_base_filename(self):
+        self.ensure_one()
+        if self.state in self._get_reapproval_states() and self.approval_outdated:
+            return _("Revised Quote - %(number)s", number=self.name)
+        return super()._get_report_base_filename()
 
     def _send_document_label(self, kind):
         if (

@@ -1,3 +1,4 @@
+import re
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -5,7 +6,7 @@ from lxml import etree, html
 
 from odoo import Command, http
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
@@ -100,6 +101,44 @@ class TestReapproval(ReapprovalCommon):
             self.order.currency_id.format(self.first_total).replace("\xa0", " "),
             str(note.body).replace("\xa0", " ").replace("&nbsp;", " "),
         )
+
+    def test_revised_quote_has_its_own_wording_and_pdf_name(self):
+        self._change_lines(qty=3)
+        action = self.order.action_send_revised_quote()
+        revised = self.env.ref("work_order.mail_template_work_order_revised_quote")
+        self.assertEqual(action["context"]["default_template_id"], revised.id)
+        composer = Form(
+            self.env["mail.compose.message"].with_context(**action["context"])
+        ).save()
+        self.assertIn("Revised Quote", composer.subject)
+        body = str(composer.body).replace("\xa0", " ").replace("&nbsp;", " ")
+        self.assertIn("View and approve the revised quote", body)
+        self.assertNotIn("View and approve the quote", body)
+        for amount in (self.order.amount_total, self.first_total):
+            self.assertIn(
+                self.order.currency_id.format(amount).replace("\xa0", " "), body
+            )
+        # without wkhtmltopdf calls (TransactionCase) Odoo attaches the HTML
+        # rendering of the report, under the same name
+        self.assertEqual(len(composer.attachment_ids), 1)
+        self.assertRegex(
+            composer.attachment_ids.name,
+            rf"^Revised Quote - {re.escape(self.order.name)}\.(pdf|html)$",
+        )
+        self.assertEqual(
+            self.order._get_report_base_filename(), f"Revised Quote - {self.order.name}"
+        )
+        composer.action_send_mail()
+        self.assertEqual(self.order.reapproval_state, "pending")
+        # once approved again, the document is the work order again
+        self.order.action_mark_revision_approved()
+        self.assertEqual(
+            self.order._get_report_base_filename(), f"Work Order - {self.order.name}"
+        )
+        # the first quote keeps its own wording
+        quote = self.env.ref("work_order.mail_template_work_order_quote")
+        self.assertNotEqual(quote, revised)
+        self.assertNotIn("revised", str(quote.body_html).lower())
 
     def test_old_signature_goes_to_the_chatter_and_never_covers_the_new_total(self):
         order = self._create_order(
