@@ -536,6 +536,27 @@ class TestDurations(WorkOrderCommon):
             totals,
             (3.5, started.actual_duration, started.actual_duration - 2.0),
         )
+        # the list adds each kind up in its own column, like with like
+        list_arch = etree.fromstring(Report.get_view(view_type="list")["arch"])
+        sums = {
+            node.get("name"): node.get("sum") for node in list_arch.iter("field")
+        }
+        for fname in ("estimated_hours", "actual_hours", "variance_hours"):
+            self.assertTrue(sums[fname], fname)
+        self.assertFalse(sums["hours"])  # hours of every kind: no total
+        grouped = Report.web_read_group(
+            [("order_id", "in", (self.order + started).ids)],
+            ["estimated_hours:sum", "actual_hours:sum", "variance_hours:sum"],
+            ["partner_id"],
+        )["groups"][0]
+        self.assertEqual(
+            (
+                grouped["estimated_hours"],
+                grouped["actual_hours"],
+                grouped["variance_hours"],
+            ),
+            (3.5, started.actual_duration, started.actual_duration - 2.0),
+        )
         # a work order still In Progress counts its running clock
         running = self._create_order(estimated_duration=1.0)
         running.write({"state": "approved"})
