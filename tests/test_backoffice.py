@@ -4,8 +4,8 @@ from datetime import datetime, timedelta, timezone
 from lxml import etree
 
 from odoo import Command, fields
-from odoo.exceptions import ValidationError
-from odoo.tests import Form, HttpCase, tagged
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
@@ -425,6 +425,144 @@ class TestServiceAddress(WorkOrderCommon):
             partner_id=person.id, service_address_id=self.service_address.id
         )
         self.assertEqual(order.service_address_id, self.service_address)
+
+
+@tagged("post_install", "-at_install")
+class TestNewServiceAddress(WorkOrderCommon):
+    """New Address: an office user without the right to create contacts adds
+    an address of the customer from the work order form."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_customer = cls.env["res.partner"].create(
+            {"name": "WO Lakeside Resort", "is_company": True}
+        )
+        cls.contact_person = cls.env["res.partner"].create(
+            {"name": "WO Rita Reception", "parent_id": cls.company_customer.id}
+        )
+        cls.draft = cls._create_order(partner_id=cls.contact_person.id)
+        cls.clerk = new_test_user(
+            cls.env, login="wo_clerk", groups="base.group_user", name="Carl Clerk"
+        )
+        cls.country = cls.env.ref("base.us")
+        cls.state = cls.env.ref("base.state_us_5")  # California
+
+    def _dialog(self, order, user, **values):
+        action = order.with_user(user).action_new_service_address()
+        self.assertEqual(action["res_model"], "work.order.new.address")
+        form = Form(
+            self.env["work.order.new.address"]
+            .with_user(user)
+            .with_context(**action["context"])
+        )
+        for fname, value in values.items():
+            setattr(form, fname, value)
+        return form.save()
+
+    def test_office_user_adds_an_address_without_contact_rights(self):
+        Partner = self.env["res.partner"].with_user(self.technician)
+        with self.assertRaises(AccessError):
+            Partner.create({"name": "Not allowed", "parent_id": self.customer.id})
+        dialog = self._dialog(
+            self.draft,
+            self.technician,
+            name="Boat house",
+            street=" 5 Jetty Lane ",
+            zip="90210",
+            city="Lakeside",
+            state_id=self.state,
+        )
+        self.assertEqual(dialog.country_id, self.country)  # from the state
+        dialog.action_create()
+        address = self.draft.service_address_id
+        self.assertRecordValues(
+            address,
+            [
+                {
+                    "name": "Boat house",
+                    "parent_id": self.company_customer.id,
+                    "type": "delivery",
+                    "street": "5 Jetty Lane",
+                    "zip": "90210",
+                    "city": "Lakeside",
+                    "state_id": self.state.id,
+                    "country_id": self.country.id,
+                }
+            ],
+        )
+        self.assertEqual(self.draft.service_address_summary, "5 Jetty Lane, Lakeside")
+        # the company's addresses now offer it to every work order of the customer
+        self.assertIn(address, self.company_customer.child_ids)
+        # without a name, the address is still one of the customer's
+        self._dialog(
+            self.draft, self.manager, street="7 Shore Road", city="Lakeside"
+        ).action_create()
+        self.assertEqual(self.draft.service_address_id.street, "7 Shore Road")
+        self.assertEqual(
+            self.draft.service_address_id.commercial_partner_id, self.company_customer
+        )
+
+    def test_refused_without_street_or_city_nothing_created(self):
+        before = self.env["res.partner"].search_count([])
+        for values in (
+            {"street": "  ", "city": "Lakeside"},
+            {"street": "5 Jetty Lane"},
+        ):
+            dialog = self._dialog(self.draft, self.technician)
+            dialog.write(values)
+            with self.assertRaisesRegex(UserError, "street and the city"):
+                dialog.action_create()
+        dialog = self._dialog(
+            self.draft,
+            self.technician,
+            street="5 Jetty Lane",
+            city="Lakeside",
+            state_id=self.state,
+        )
+        dialog.country_id = self.env.ref("base.fr")
+        with self.assertRaisesRegex(UserError, "is not in"):
+            dialog.action_create()
+        self.assertEqual(self.env["res.partner"].search_count([]), before)
+        self.assertNotEqual(self.draft.service_address_id.street, "5 Jetty Lane")
+
+    def test_refused_on_a_locked_order_without_customer_or_write_access(self):
+        vals = {"street": "5 Jetty Lane", "city": "Lakeside"}
+        before = self.env["res.partner"].search_count([])
+        started = self._create_order()
+        started.write({"state": "approved"})
+        started.action_start()
+        address = started.service_address_id
+        for order, user, error, message in (
+            (started, self.technician, UserError, "can no longer change"),
+            (self.draft, self.clerk, AccessError, ""),
+        ):
+            with self.subTest(order=order.title, user=user.login):
+                with self.assertRaisesRegex(error, message):
+                    order.with_user(user).action_new_service_address()
+                with self.assertRaisesRegex(error, message):
+                    order.with_user(user)._create_service_address(vals)
+        self.assertEqual(started.service_address_id, address)
+        self.assertEqual(self.env["res.partner"].search_count([]), before)
+        # a dialog made for an order the user may not edit creates nothing
+        with self.assertRaises(AccessError):
+            self.env["work.order.new.address"].with_user(self.clerk).create(
+                {"order_id": self.draft.id, **vals}
+            )
+
+    def test_form_offers_the_button_next_to_the_service_address(self):
+        arch = etree.fromstring(
+            self.env["work.order"]
+            .with_user(self.technician)
+            .get_view(view_type="form")["arch"]
+        )
+        row = arch.xpath("//div[@name='service_address']")[0]
+        self.assertTrue(row.xpath("field[@name='service_address_id']"))
+        button = row.xpath("button[@name='action_new_service_address']")[0]
+        invisible = button.get("invisible")
+        self.assertFalse(safe_eval(invisible, {"is_locked": False, "partner_id": 7}))
+        self.assertTrue(safe_eval(invisible, {"is_locked": True, "partner_id": 7}))
+        self.assertTrue(safe_eval(invisible, {"is_locked": False, "partner_id": False}))
 
 
 @tagged("post_install", "-at_install")
