@@ -62,8 +62,7 @@ class WorkOrder(models.Model):
         if self.is_locked:
             raise UserError(
                 _(
-                    "%(order)s is %(state)s: its service address can no longer "
-                    "change.",
+                    "%(order)s is %(state)s: its service address can no longer change.",
                     order=self.name,
                     state=self._state_label(),
                 )

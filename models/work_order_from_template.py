@@ -42,7 +42,13 @@ class WorkOrder(models.Model):
 
     def _get_template_fields(self):
         """The work order fields a template fills (besides lines and checks)."""
-        return ["title", "description", "instructions", "priority", "estimated_duration"]
+        return [
+            "title",
+            "description",
+            "instructions",
+            "priority",
+            "estimated_duration",
+        ]
 
     def _get_template_value(self, fname):
         """The value of ``fname`` once the template is applied."""
@@ -85,7 +91,7 @@ class WorkOrder(models.Model):
         """Whether ``vals`` already create the template's lines (the form's
         onchange put them there)."""
         return any(
-            isinstance(command, (list, tuple))
+            isinstance(command, list | tuple)
             and command[0] == Command.CREATE
             and command[2].get("from_template")
             for command in vals.get("line_ids") or ()
@@ -159,12 +165,10 @@ class WorkOrder(models.Model):
                 if mode == "replace"
                 else order.line_ids.filtered("from_template")
             )
+            template_lines = order.template_id._prepare_order_line_vals_list()
             order.write(
                 {
                     "line_ids": [Command.unlink(line.id) for line in dropped]
-                    + [
-                        Command.create(line_vals)
-                        for line_vals in order.template_id._prepare_order_line_vals_list()
-                    ]
+                    + [Command.create(line_vals) for line_vals in template_lines]
                 }
             )

@@ -676,9 +676,7 @@ class TestDurations(WorkOrderCommon):
         )
         # the list adds each kind up in its own column, like with like
         list_arch = etree.fromstring(Report.get_view(view_type="list")["arch"])
-        sums = {
-            node.get("name"): node.get("sum") for node in list_arch.iter("field")
-        }
+        sums = {node.get("name"): node.get("sum") for node in list_arch.iter("field")}
         for fname in ("estimated_hours", "actual_hours", "variance_hours"):
             self.assertTrue(sums[fname], fname)
         self.assertFalse(sums["hours"])  # hours of every kind: no total

@@ -161,9 +161,9 @@ class TestInvoiceStatus(InvoiceCommon):
         order = self._invoiced_order()
         for user in (self.technician, self.billing_user):
             arch = etree.fromstring(
-                self.env["work.order"].with_user(user).get_view(view_type="form")[
-                    "arch"
-                ]
+                self.env["work.order"]
+                .with_user(user)
+                .get_view(view_type="form")["arch"]
             )
             badge = arch.xpath(
                 "//div[@class='oe_title']/div[@name='invoice_status_badge']"
@@ -178,11 +178,11 @@ class TestInvoiceStatus(InvoiceCommon):
             self.assertTrue(
                 safe_eval(field.get("decoration-success"), {"invoice_status": "paid"})
             )
-        self.assertEqual(
-            Form(order.with_user(self.technician)).invoice_status, "draft"
-        )
+        self.assertEqual(Form(order.with_user(self.technician)).invoice_status, "draft")
         order.invoice_ids.with_user(self.accountant).action_post()
-        self.assertEqual(Form(order.with_user(self.technician)).invoice_status, "posted")
+        self.assertEqual(
+            Form(order.with_user(self.technician)).invoice_status, "posted"
+        )
 
 
 @tagged("post_install", "-at_install")

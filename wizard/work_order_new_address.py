@@ -55,8 +55,10 @@ class WorkOrderNewAddress(models.TransientModel):
         }
         if not vals["street"] or not vals["city"]:
             raise UserError(_("Enter at least the street and the city of the address."))
-        if self.state_id and self.country_id and self.state_id.country_id != (
-            self.country_id
+        if (
+            self.state_id
+            and self.country_id
+            and self.state_id.country_id != (self.country_id)
         ):
             raise UserError(
                 _(
