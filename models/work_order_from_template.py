@@ -67,7 +67,7 @@ class WorkOrder(models.Model):
         """Whether the template may fill ``fname`` (now ``value``) without
         replacing an entry."""
         if fname == "priority":
-            return value in (False, "1")
+            return not value or value == "1"
         if self._fields[fname].type == "html":
             return is_html_empty(value)
         return not value
