@@ -215,7 +215,8 @@ class TestTemplateChoice(TemplateCommon):
         by_create = self.env["work.order"].create(
             {"partner_id": self.customer.id, "template_id": self.pump_template.id}
         )
-        by_write = self.env["work.order"].create({"partner_id": self.customer.id})
+        # the title is required: typed as the template has it
+        by_write = self._create_order(title="Pool pump repair")
         by_write.write({"template_id": self.pump_template.id})
         by_picker = (
             self.env["work.order"]
@@ -505,12 +506,13 @@ class TestNewServiceAddress(WorkOrderCommon):
 
     def test_refused_without_street_or_city_nothing_created(self):
         before = self.env["res.partner"].search_count([])
+        # what an RPC call may send, past the dialog's required fields
+        Dialog = self.env["work.order.new.address"].with_user(self.technician)
         for values in (
             {"street": "  ", "city": "Lakeside"},
             {"street": "5 Jetty Lane"},
         ):
-            dialog = self._dialog(self.draft, self.technician)
-            dialog.write(values)
+            dialog = Dialog.create({"order_id": self.draft.id, **values})
             with self.assertRaisesRegex(UserError, "street and the city"):
                 dialog.action_create()
         dialog = self._dialog(

@@ -266,9 +266,9 @@ class TestReapproval(ReapprovalCommon):
         self.assertEqual(self.order.state, "in_progress")
 
     def test_start_refused_as_soon_as_the_lines_changed(self):
-        reserved = self._reserved()
-        self.assertTrue(reserved)
         self._change_lines()
+        reserved = self._reserved()
+        self.assertEqual(reserved, 3.0)  # the reservation follows the lines
         for user in (self.technician, self.manager):
             with self.assertRaisesRegex(UserError, "cannot start: its total changed"):
                 self.order.with_user(user).action_start()

@@ -589,6 +589,10 @@ class TestStock(WorkOrderCommon):
         # The delivery is the work order's business, not the technician's.
         with self.assertRaises(AccessError):
             self.env["stock.picking"].with_user(self.technician).search([])
+        # the total changed after the approval: the customer approves it first
+        with self.assertRaisesRegex(UserError, "cannot start"):
+            order.action_start()
+        order.action_mark_revision_approved()
         order.action_start()
         order.action_complete()
         self.assertEqual(order.state, "completed")
