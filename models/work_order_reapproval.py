@@ -128,7 +128,8 @@ class WorkOrder(models.Model):
         self._check_reapproval_open(_("Mark Approved"))
         self._action_reapprove()
         for order in self:
-            order.message_post(
+            # an internal note: the user needs no e-mail address for it
+            order._message_log(
                 body=_(
                     "The revised total of %(total)s was marked approved by %(user)s.",
                     total=order.currency_id.format(order.approved_amount),

@@ -318,6 +318,14 @@ class TestReapproval(ReapprovalCommon):
         self.assertEqual(note.author_id, office.partner_id)
         self.assertEqual(note.subtype_id, self.env.ref("mail.mt_note"))
         self.assertEqual(note.message_type, "notification")
+        # the customer agreed on the phone: marked approved by the same user
+        self.order.with_user(office).action_mark_revision_approved()
+        self.assertFalse(self.order.approval_outdated)
+        self.assertTrue(
+            self.order.message_ids.filtered(
+                lambda message: "marked approved by Olga Office" in str(message.body)
+            )
+        )
 
     def test_cancel_ends_the_pending_revision(self):
         self._change_lines()
