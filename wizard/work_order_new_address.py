@@ -14,7 +14,9 @@ class WorkOrderNewAddress(models.TransientModel):
     _name = "work.order.new.address"
     _description = "New Service Address"
 
-    order_id = fields.Many2one("work.order", required=True, ondelete="cascade")
+    order_id = fields.Many2one(
+        "work.order", string="Work Order", required=True, ondelete="cascade"
+    )
     partner_id = fields.Many2one(related="order_id.partner_id", string="Customer")
     name = fields.Char(
         string="Site Name",
