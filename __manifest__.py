@@ -40,6 +40,7 @@
         "wizard/work_order_on_my_way_views.xml",
         "wizard/work_order_deposit_waiver_views.xml",
         "wizard/work_order_complete_views.xml",
+        "wizard/work_order_new_address_views.xml",
         "views/work_order_views.xml",
         "views/work_order_dispatch_views.xml",
         "views/work_order_onsite_views.xml",

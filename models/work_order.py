@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import Command, _, api, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, create_index
 
@@ -366,12 +366,6 @@ class WorkOrder(models.Model):
                 vals["name"] = self.env["ir.sequence"].next_by_code("work.order") or _(
                     "New"
                 )
-            if vals.get("template_id") and "line_ids" not in vals:
-                template = self.env["work.order.template"].browse(vals["template_id"])
-                vals["line_ids"] = [
-                    Command.create(line)
-                    for line in template._prepare_order_line_vals_list()
-                ]
         return super().create(vals_list)
 
     def write(self, vals):
@@ -687,7 +681,9 @@ class WorkOrder(models.Model):
                 or not order.currency_id.compare_amounts(old_total, order.amount_total)
             ):
                 continue
-            order.message_post(
+            # an internal note, logged without notification: the user saving
+            # the lines needs no e-mail address for it
+            order._message_log(
                 body=_(
                     "The total changed after the customer approved: approved "
                     "%(approved)s, now %(current)s. The approval does not cover the "

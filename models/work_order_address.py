@@ -1,9 +1,11 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class WorkOrder(models.Model):
-    """The service address: one of the customer's own addresses."""
+    """The service address: one of the customer's own addresses, or a new one
+    added from the form (New Address) by any user who may edit the work order,
+    without the right to create contacts."""
 
     _inherit = "work.order"
 
@@ -45,3 +47,47 @@ class WorkOrder(models.Model):
                         customer=order.partner_id.commercial_partner_id.display_name,
                     )
                 )
+
+    def action_new_service_address(self):
+        """The New Address dialog: a new address of the customer becomes the
+        service address."""
+        self._check_new_service_address()
+        return self._get_wizard_action("work.order.new.address", _("New Address"))
+
+    def _check_new_service_address(self):
+        """Refuse unless the user may edit this work order and it has a
+        customer."""
+        self.ensure_one()
+        self.check_access("write")
+        if self.is_locked:
+            raise UserError(
+                _(
+                    "%(order)s is %(state)s: its service address can no longer change.",
+                    order=self.name,
+                    state=self._state_label(),
+                )
+            )
+        if not self.partner_id:
+            raise UserError(_("Choose the customer before adding a new address."))
+
+    def _create_service_address(self, vals):
+        """Create ``vals`` (street, city, ... of ``res.partner``) as a new
+        address of the customer's company and make it the service address."""
+        self._check_new_service_address()
+        customer = self.partner_id.commercial_partner_id
+        # sudo: the user may edit this work order (checked above) but may have
+        # no right to create contacts; the address is the customer's own
+        address = (
+            self.env["res.partner"]
+            .sudo()
+            .create(
+                {
+                    **vals,
+                    "parent_id": customer.id,
+                    "type": "delivery",
+                    "company_id": customer.company_id.id,
+                }
+            )
+        )
+        self.service_address_id = address.sudo(False)
+        return address.sudo(False)

@@ -11,9 +11,9 @@ class WorkOrder(models.Model):
     """Templates: what choosing one does to a work order.
 
     The template fills the title, description, instructions, priority,
-    estimated hours and lines. On a work order that already holds something,
-    choosing another template is a choice (``template_apply_mode``, asked by
-    the form before the change):
+    estimated hours and lines (its checks: ``work_order_checks.py``). On a work
+    order that already holds something, choosing another template is a choice
+    (``template_apply_mode``, asked by the form before the change):
 
     - ``keep`` (the default, also for RPC and imports): what is there stays. The
       template fills only the empty fields (a Normal priority counts as empty:
@@ -21,6 +21,13 @@ class WorkOrder(models.Model):
       put there; lines added by hand stay.
     - ``replace``: the template's values overwrite the fields and its lines
       replace every line.
+
+    One rule for every path: the form (its onchange), ``create`` and ``write``
+    with a ``template_id`` (RPC, imports) give the same work order: fields,
+    lines and checks. ``create`` and ``write`` take ``template_apply_mode``
+    from their values too; a field the caller gives wins over the template,
+    and lines the caller already brought from the template (the form's
+    onchange) are not added twice.
     """
 
     _inherit = "work.order"
@@ -33,6 +40,16 @@ class WorkOrder(models.Model):
         groups="base.group_user",
     )
 
+    def _get_template_fields(self):
+        """The work order fields a template fills (besides lines and checks)."""
+        return [
+            "title",
+            "description",
+            "instructions",
+            "priority",
+            "estimated_duration",
+        ]
+
     def _get_template_value(self, fname):
         """The value of ``fname`` once the template is applied."""
         self.ensure_one()
@@ -40,18 +57,45 @@ class WorkOrder(models.Model):
         template_value = self.template_id[fname] if self.template_id else False
         if not template_value:
             return current
-        if self.template_apply_mode == "replace" or self._is_empty_for_template(fname):
+        if self.template_apply_mode == "replace" or self._is_empty_for_template(
+            fname, current
+        ):
             return template_value
         return current
 
-    def _is_empty_for_template(self, fname):
-        """Whether the template may fill ``fname`` without replacing an entry."""
-        value = self[fname]
+    def _is_empty_for_template(self, fname, value):
+        """Whether the template may fill ``fname`` (now ``value``) without
+        replacing an entry."""
         if fname == "priority":
-            return value in (False, "1")
+            return not value or value == "1"
         if self._fields[fname].type == "html":
             return is_html_empty(value)
         return not value
+
+    @api.model
+    def _prepare_template_vals(self, template, mode, current):
+        """The field values ``template`` gives a work order whose fields hold
+        ``current`` (field name -> value), by the rule of ``mode``."""
+        vals = {}
+        for fname in self._get_template_fields():
+            template_value = template[fname]
+            if template_value and (
+                mode == "replace"
+                or self._is_empty_for_template(fname, current.get(fname))
+            ):
+                vals[fname] = template_value
+        return vals
+
+    @api.model
+    def _vals_bring_template_lines(self, vals):
+        """Whether ``vals`` already create the template's lines (the form's
+        onchange put them there)."""
+        return any(
+            isinstance(command, list | tuple)
+            and command[0] == Command.CREATE
+            and command[2].get("from_template")
+            for command in vals.get("line_ids") or ()
+        )
 
     @api.onchange("template_id")
     def _onchange_template_id(self):
@@ -65,3 +109,66 @@ class WorkOrder(models.Model):
             Command.create(vals)
             for vals in self.template_id._prepare_order_line_vals_list()
         ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        templates = self.env["work.order.template"]
+        for vals in vals_list:
+            # the picker opens the form with a default template
+            template_id = (
+                vals["template_id"]
+                if "template_id" in vals
+                else self.env.context.get("default_template_id")
+            )
+            template = templates.browse(template_id or ())
+            if not template:
+                continue
+            mode = vals.get("template_apply_mode") or "keep"
+            # the values the caller gives win, as in the form
+            for fname, value in self._prepare_template_vals(template, mode, {}).items():
+                vals.setdefault(fname, value)
+            if self._vals_bring_template_lines(vals):
+                continue
+            line_commands = list(vals.get("line_ids") or ())
+            if mode == "replace":
+                line_commands = []
+            vals["line_ids"] = line_commands + [
+                Command.create(line_vals)
+                for line_vals in template._prepare_order_line_vals_list()
+            ]
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not vals.get("template_id"):
+            return super().write(vals)
+        template = self.env["work.order.template"].browse(vals["template_id"])
+        mode = vals.get("template_apply_mode") or "keep"
+        changed = self.filtered(lambda order: order.template_id != template)
+        for order in changed:
+            current = {fname: order[fname] for fname in self._get_template_fields()}
+            # the values the caller gives win, as in the form
+            super(WorkOrder, order).write(
+                {**order._prepare_template_vals(template, mode, current), **vals}
+            )
+        unchanged = self - changed
+        result = super(WorkOrder, unchanged).write(vals) if unchanged else True
+        if changed and not self._vals_bring_template_lines(vals):
+            changed._apply_template_lines(mode)
+        return result
+
+    def _apply_template_lines(self, mode):
+        """Swap the lines of the previous template (every line in ``replace``
+        mode) for the lines of the current one."""
+        for order in self:
+            dropped = (
+                order.line_ids
+                if mode == "replace"
+                else order.line_ids.filtered("from_template")
+            )
+            template_lines = order.template_id._prepare_order_line_vals_list()
+            order.write(
+                {
+                    "line_ids": [Command.unlink(line.id) for line in dropped]
+                    + [Command.create(line_vals) for line_vals in template_lines]
+                }
+            )

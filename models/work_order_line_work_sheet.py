@@ -38,6 +38,7 @@ class WorkOrderLine(models.Model):
             "quantity": self.product_uom_qty,
             "uom": uom,
             "to_take": self.product_uom_qty,
+            "reserved": 0.0,
             "missing": 0.0,
             "locations": "",
         }
@@ -63,9 +64,9 @@ class WorkOrderLine(models.Model):
         locations = (reserved_lines.location_id or open_moves.location_id).mapped(
             "display_name"
         )
-        part.update(to_take=reserved, locations=", ".join(locations))
+        part.update(reserved=reserved, locations=", ".join(locations))
         if float_compare(to_deliver, 0.0, precision_rounding=uom.rounding) <= 0:
-            return dict(part, to_take=done, **self._work_sheet_status("delivered"))
+            return dict(part, reserved=0.0, **self._work_sheet_status("delivered"))
         if float_compare(reserved, to_deliver, precision_rounding=uom.rounding) >= 0:
             return dict(part, **self._work_sheet_status("reserved"))
         return dict(

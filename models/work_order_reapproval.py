@@ -32,7 +32,9 @@ class WorkOrder(models.Model):
       Approved or Scheduled, the earlier approval still covers the original
       work only, and the responsible user gets a to-do to bring the lines back
       to it, send another revised quote, or cancel the work order.
-    - Start Work waits for the new approval while a revised quote is pending.
+    - Start Work waits for the new approval as soon as the priced lines change
+      (before the revised quote is sent, while it is pending, after a decline):
+      the old approval never covers the new total.
     """
 
     _inherit = "work.order"
@@ -110,7 +112,13 @@ class WorkOrder(models.Model):
     def action_send_revised_quote(self):
         """Open the quote composer; sending it asks for the new approval."""
         self._check_reapproval_open(_("Send Revised Quote"))
-        action = self._send_quote()
+        self.ensure_one()
+        self._check_customer_email()
+        template = self.env.ref(
+            "work_order.mail_template_work_order_revised_quote",
+            raise_if_not_found=False,
+        )
+        action = self._open_send_composer(template, "quote")
         action["context"][REVISED_QUOTE_CONTEXT_KEY] = True
         action["name"] = _("Send Revised Quote")
         return action
@@ -120,7 +128,8 @@ class WorkOrder(models.Model):
         self._check_reapproval_open(_("Mark Approved"))
         self._action_reapprove()
         for order in self:
-            order.message_post(
+            # an internal note: the user needs no e-mail address for it
+            order._message_log(
                 body=_(
                     "The revised total of %(total)s was marked approved by %(user)s.",
                     total=order.currency_id.format(order.approved_amount),
@@ -129,6 +138,13 @@ class WorkOrder(models.Model):
             )
 
     def action_start(self):
+        self._check_start_approved()
+        return super().action_start()
+
+    def _check_start_approved(self):
+        """Refuse to begin the work while the customer's approval does not
+        cover the total: the priced lines changed since, or a revised quote
+        awaits the customer's answer."""
         for order in self:
             if order._is_awaiting_reapproval():
                 raise UserError(
@@ -139,7 +155,20 @@ class WorkOrder(models.Model):
                         order=order.name,
                     )
                 )
-        return super().action_start()
+            if order.state in self._get_reapproval_states() and (
+                order.approval_outdated
+            ):
+                raise UserError(
+                    _(
+                        "%(order)s cannot start: its total changed to %(total)s "
+                        "after the customer approved %(approved)s. Send the revised "
+                        "quote for a new approval, or mark it approved if the "
+                        "customer agreed another way, then start the work.",
+                        order=order.name,
+                        total=order.currency_id.format(order.amount_total),
+                        approved=order.currency_id.format(order.approved_amount),
+                    )
+                )
 
     # ------------------------------------------------------------------
     # Workers
@@ -279,6 +308,12 @@ class WorkOrder(models.Model):
 
     def _has_to_be_signed(self):
         return super()._has_to_be_signed() or self._is_awaiting_reapproval()
+
+    def _get_report_base_filename(self):
+        self.ensure_one()
+        if self.state in self._get_reapproval_states() and self.approval_outdated:
+            return _("Revised Quote - %(number)s", number=self.name)
+        return super()._get_report_base_filename()
 
     def _send_document_label(self, kind):
         if (

@@ -9,10 +9,11 @@ class WorkOrder(models.Model):
     def _get_work_sheet_parts(self):
         """Every good of the job, in line order, with what the technician needs
         to fetch it: a list of dicts with ``line``, ``product``, ``quantity``
-        (of the line), ``uom``, ``to_take`` (what to take from stock: the
-        reserved quantity once the parts are reserved, else the line's
-        quantity), ``missing`` (of a short part), ``locations`` (where to take
-        it from), ``status``, ``status_label`` and ``status_color``.
+        (of the line), ``uom``, ``to_take`` (what the job needs: the line's
+        quantity, whatever is reserved), ``reserved`` (what is reserved for it
+        and still to deliver), ``missing`` (of a short part), ``locations``
+        (where to take it from), ``status``, ``status_label`` and
+        ``status_color``.
 
         Statuses: ``reserved`` (the whole quantity still to deliver is
         reserved), ``short`` (less, or nothing, is reserved), ``not_reserved``

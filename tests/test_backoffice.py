@@ -4,8 +4,8 @@ from datetime import datetime, timedelta, timezone
 from lxml import etree
 
 from odoo import Command, fields
-from odoo.exceptions import ValidationError
-from odoo.tests import Form, HttpCase, tagged
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
@@ -191,11 +191,110 @@ class TestTemplateChoice(TemplateCommon):
         self.assertNotIn("estimated_duration", values)
         self.assertIn("Degrease", values["description"])
 
+    def _whole_template(self, order):
+        """What a template leaves on ``order``: fields, lines, checks."""
+        return {
+            "title": order.title,
+            "description": str(order.description),
+            "instructions": str(order.instructions),
+            "priority": order.priority,
+            "estimated_duration": order.estimated_duration,
+            "lines": sorted(
+                (line.product_id.name or line.name, line.product_uom_qty)
+                for line in order.line_ids
+            ),
+            "checks": sorted(order.check_ids.mapped("name")),
+        }
+
+    def test_template_by_rpc_applies_the_whole_template_like_the_form(self):
+        self.pump_template.check_ids = [Command.create({"name": "Pressure tested"})]
+        form = Form(self.env["work.order"])
+        form.partner_id = self.customer
+        form.template_id = self.pump_template
+        by_form = form.save()
+        by_create = self.env["work.order"].create(
+            {"partner_id": self.customer.id, "template_id": self.pump_template.id}
+        )
+        # the title is required: typed as the template has it
+        by_write = self._create_order(title="Pool pump repair")
+        by_write.write({"template_id": self.pump_template.id})
+        by_picker = (
+            self.env["work.order"]
+            .with_context(default_template_id=self.pump_template.id)
+            .create({"partner_id": self.customer.id})
+        )
+        expected = self._whole_template(by_form)
+        self.assertEqual(expected["title"], "Pool pump repair")
+        self.assertEqual(expected["estimated_duration"], 2.5)
+        self.assertEqual(expected["checks"], ["Pressure tested"])
+        self.assertEqual(len(expected["lines"]), 3)
+        for order in (by_create, by_write, by_picker):
+            self.assertEqual(self._whole_template(order), expected)
+            self.assertTrue(all(order.line_ids.mapped("from_template")))
+
     def test_template_written_by_rpc_keeps_the_content(self):
-        order = self._create_order(title="Typed by the office")
-        order.template_id = self.filter_template
+        self.filter_template.check_ids = [Command.create({"name": "Filter rinsed"})]
+        order = self._create_order(
+            title="Typed by the office",
+            template_id=self.pump_template.id,
+            line_ids=[Command.create({"product_id": self.hand_part.id})],
+        )
+        # create: the template's lines join the hand-added one, the title stays
         self.assertEqual(order.title, "Typed by the office")
-        self.assertFalse(order.line_ids)  # lines only follow in the form
+        self.assertEqual(order.estimated_duration, 2.5)
+        self.assertEqual(len(order.line_ids), 4)
+        order.write({"template_id": self.filter_template.id})
+        self.assertRecordValues(
+            order,
+            [
+                {
+                    "title": "Typed by the office",
+                    "estimated_duration": 2.5,  # not empty: kept
+                    "priority": "2",
+                }
+            ],
+        )
+        self.assertEqual(
+            sorted(order.line_ids.mapped("product_id.name")),
+            ["WO Hand-picked Gasket", "WO Labour"],
+        )
+        self.assertEqual(order.check_ids.mapped("name"), ["Filter rinsed"])
+        # writing the same template again changes nothing
+        order.write({"template_id": self.filter_template.id})
+        self.assertEqual(len(order.line_ids), 2)
+
+    def test_template_written_by_rpc_in_replace_mode(self):
+        order = self._create_order(
+            title="Typed by the office",
+            estimated_duration=6.0,
+            line_ids=[Command.create({"product_id": self.hand_part.id})],
+        )
+        order.write(
+            {"template_id": self.filter_template.id, "template_apply_mode": "replace"}
+        )
+        self.assertRecordValues(
+            order,
+            [
+                {
+                    "title": "Filter deep clean",
+                    "estimated_duration": 1.0,
+                    "priority": "3",
+                }
+            ],
+        )
+        self.assertEqual(order.line_ids.product_id, self.labour)
+        self.assertTrue(order.line_ids.from_template)
+        # a value the caller gives wins over the template's
+        order.write(
+            {
+                "template_id": self.pump_template.id,
+                "template_apply_mode": "replace",
+                "title": "Given with the template",
+            }
+        )
+        self.assertEqual(order.title, "Given with the template")
+        self.assertEqual(order.estimated_duration, 2.5)
+        self.assertEqual(len(order.line_ids), 3)
 
 
 @tagged("post_install", "-at_install")
@@ -330,6 +429,145 @@ class TestServiceAddress(WorkOrderCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestNewServiceAddress(WorkOrderCommon):
+    """New Address: an office user without the right to create contacts adds
+    an address of the customer from the work order form."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_customer = cls.env["res.partner"].create(
+            {"name": "WO Lakeside Resort", "is_company": True}
+        )
+        cls.contact_person = cls.env["res.partner"].create(
+            {"name": "WO Rita Reception", "parent_id": cls.company_customer.id}
+        )
+        cls.draft = cls._create_order(partner_id=cls.contact_person.id)
+        cls.clerk = new_test_user(
+            cls.env, login="wo_clerk", groups="base.group_user", name="Carl Clerk"
+        )
+        cls.country = cls.env.ref("base.us")
+        cls.state = cls.env.ref("base.state_us_5")  # California
+
+    def _dialog(self, order, user, **values):
+        action = order.with_user(user).action_new_service_address()
+        self.assertEqual(action["res_model"], "work.order.new.address")
+        form = Form(
+            self.env["work.order.new.address"]
+            .with_user(user)
+            .with_context(**action["context"])
+        )
+        for fname, value in values.items():
+            setattr(form, fname, value)
+        return form.save()
+
+    def test_office_user_adds_an_address_without_contact_rights(self):
+        Partner = self.env["res.partner"].with_user(self.technician)
+        with self.assertRaises(AccessError):
+            Partner.create({"name": "Not allowed", "parent_id": self.customer.id})
+        dialog = self._dialog(
+            self.draft,
+            self.technician,
+            name="Boat house",
+            street=" 5 Jetty Lane ",
+            zip="90210",
+            city="Lakeside",
+            state_id=self.state,
+        )
+        self.assertEqual(dialog.country_id, self.country)  # from the state
+        dialog.action_create()
+        address = self.draft.service_address_id
+        self.assertRecordValues(
+            address,
+            [
+                {
+                    "name": "Boat house",
+                    "parent_id": self.company_customer.id,
+                    "type": "delivery",
+                    "street": "5 Jetty Lane",
+                    "zip": "90210",
+                    "city": "Lakeside",
+                    "state_id": self.state.id,
+                    "country_id": self.country.id,
+                }
+            ],
+        )
+        self.assertEqual(self.draft.service_address_summary, "5 Jetty Lane, Lakeside")
+        # the company's addresses now offer it to every work order of the customer
+        self.assertIn(address, self.company_customer.child_ids)
+        # without a name, the address is still one of the customer's
+        self._dialog(
+            self.draft, self.manager, street="7 Shore Road", city="Lakeside"
+        ).action_create()
+        self.assertEqual(self.draft.service_address_id.street, "7 Shore Road")
+        self.assertEqual(
+            self.draft.service_address_id.commercial_partner_id, self.company_customer
+        )
+
+    def test_refused_without_street_or_city_nothing_created(self):
+        before = self.env["res.partner"].search_count([])
+        # what an RPC call may send, past the dialog's required fields
+        Dialog = self.env["work.order.new.address"].with_user(self.technician)
+        for values in (
+            {"street": "  ", "city": "Lakeside"},
+            {"street": "5 Jetty Lane"},
+        ):
+            dialog = Dialog.create({"order_id": self.draft.id, **values})
+            with self.assertRaisesRegex(UserError, "street and the city"):
+                dialog.action_create()
+        dialog = self._dialog(
+            self.draft,
+            self.technician,
+            street="5 Jetty Lane",
+            city="Lakeside",
+            state_id=self.state,
+        )
+        dialog.country_id = self.env.ref("base.fr")
+        with self.assertRaisesRegex(UserError, "is not in"):
+            dialog.action_create()
+        self.assertEqual(self.env["res.partner"].search_count([]), before)
+        self.assertNotEqual(self.draft.service_address_id.street, "5 Jetty Lane")
+
+    def test_refused_on_a_locked_order_without_customer_or_write_access(self):
+        vals = {"street": "5 Jetty Lane", "city": "Lakeside"}
+        before = self.env["res.partner"].search_count([])
+        started = self._create_order()
+        started.write({"state": "approved"})
+        started.action_start()
+        address = started.service_address_id
+        for order, user, error, message in (
+            (started, self.technician, UserError, "can no longer change"),
+            (self.draft, self.clerk, AccessError, ""),
+        ):
+            with self.subTest(order=order.title, user=user.login):
+                with self.assertRaisesRegex(error, message):
+                    order.with_user(user).action_new_service_address()
+                with self.assertRaisesRegex(error, message):
+                    order.with_user(user)._create_service_address(vals)
+        self.assertEqual(started.service_address_id, address)
+        self.assertEqual(self.env["res.partner"].search_count([]), before)
+        # a dialog made for an order the user may not edit creates nothing
+        with self.assertRaises(AccessError):
+            self.env["work.order.new.address"].with_user(self.clerk).create(
+                {"order_id": self.draft.id, **vals}
+            )
+
+    def test_form_offers_the_button_next_to_the_service_address(self):
+        arch = etree.fromstring(
+            self.env["work.order"]
+            .with_user(self.technician)
+            .get_view(view_type="form")["arch"]
+        )
+        row = arch.xpath("//div[@name='service_address']")[0]
+        self.assertTrue(row.xpath("field[@name='service_address_id']"))
+        button = row.xpath("button[@name='action_new_service_address']")[0]
+        invisible = button.get("invisible")
+        self.assertFalse(safe_eval(invisible, {"is_locked": False, "partner_id": 7}))
+        self.assertTrue(safe_eval(invisible, {"is_locked": True, "partner_id": 7}))
+        self.assertTrue(safe_eval(invisible, {"is_locked": False, "partner_id": False}))
+
+
+@tagged("post_install", "-at_install")
 class TestSearchBox(WorkOrderCommon):
     """The plain search box: number, title, customer name and address at once."""
 
@@ -436,6 +674,25 @@ class TestDurations(WorkOrderCommon):
         )[0]
         self.assertEqual(
             totals,
+            (3.5, started.actual_duration, started.actual_duration - 2.0),
+        )
+        # the list adds each kind up in its own column, like with like
+        list_arch = etree.fromstring(Report.get_view(view_type="list")["arch"])
+        sums = {node.get("name"): node.get("sum") for node in list_arch.iter("field")}
+        for fname in ("estimated_hours", "actual_hours", "variance_hours"):
+            self.assertTrue(sums[fname], fname)
+        self.assertFalse(sums["hours"])  # hours of every kind: no total
+        grouped = Report.web_read_group(
+            [("order_id", "in", (self.order + started).ids)],
+            ["estimated_hours:sum", "actual_hours:sum", "variance_hours:sum"],
+            ["partner_id"],
+        )["groups"][0]
+        self.assertEqual(
+            (
+                grouped["estimated_hours"],
+                grouped["actual_hours"],
+                grouped["variance_hours"],
+            ),
             (3.5, started.actual_duration, started.actual_duration - 2.0),
         )
         # a work order still In Progress counts its running clock

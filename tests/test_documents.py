@@ -183,7 +183,12 @@ class TestWorkSheet(WorkOrderCommon, HttpCase):
 
     def _statuses(self, order):
         return {
-            part["product"].name: (part["status"], part["to_take"], part["missing"])
+            part["product"].name: (
+                part["status"],
+                part["to_take"],
+                part["reserved"],
+                part["missing"],
+            )
             for part in order._get_work_sheet_parts()
         }
 
@@ -191,9 +196,9 @@ class TestWorkSheet(WorkOrderCommon, HttpCase):
         self.assertEqual(
             self._statuses(self.job),
             {
-                "WO Pump Seal": ("not_reserved", 2.0, 0.0),
-                "WO Salt Cell": ("not_reserved", 1.0, 0.0),
-                "WO Chlorine": ("not_stocked", 3.0, 0.0),
+                "WO Pump Seal": ("not_reserved", 2.0, 0.0, 0.0),
+                "WO Salt Cell": ("not_reserved", 1.0, 0.0, 0.0),
+                "WO Chlorine": ("not_stocked", 3.0, 0.0, 0.0),
             },
         )
 
@@ -203,9 +208,10 @@ class TestWorkSheet(WorkOrderCommon, HttpCase):
         self.assertEqual(
             self._statuses(self.job),
             {
-                "WO Pump Seal": ("reserved", 2.0, 0.0),
-                "WO Salt Cell": ("short", 0.0, 1.0),
-                "WO Chlorine": ("not_stocked", 3.0, 0.0),
+                # what the job needs, whatever is reserved
+                "WO Pump Seal": ("reserved", 2.0, 2.0, 0.0),
+                "WO Salt Cell": ("short", 1.0, 0.0, 1.0),
+                "WO Chlorine": ("not_stocked", 3.0, 0.0, 0.0),
             },
         )
         parts = {
@@ -224,7 +230,12 @@ class TestWorkSheet(WorkOrderCommon, HttpCase):
         table = table[: table.index("</table>")]
         for text in ("WO Pump Seal", "WO Salt Cell", "WO Chlorine", "Shelf WO"):
             self.assertIn(text, table)
-        self.assertRegex(table, r"(?s)WO Salt Cell.*?Short.*?1\.00.*?missing")
+        self.assertRegex(table, r"(?s)To Take.*?Reservation.*?From")
+        # the salt cell: 1 to take, none of it reserved
+        self.assertRegex(
+            table,
+            r'(?s)WO Salt Cell.*?name="td_quantity".*?1\.00.*?Short.*?1\.00.*?missing',
+        )
         self.assertRegex(table, r"(?s)WO Chlorine.*?Not stocked")
         self.assertIn("WO Labour", html[html.index('name="services_table"') :])
 
@@ -234,22 +245,70 @@ class TestWorkSheet(WorkOrderCommon, HttpCase):
         self.job.action_start()
         self.job.action_complete()
         statuses = self._statuses(self.job)
-        self.assertEqual(statuses["WO Pump Seal"], ("delivered", 2.0, 0.0))
+        self.assertEqual(statuses["WO Pump Seal"], ("delivered", 2.0, 0.0, 0.0))
 
     @mute_logger("odoo.addons.base.models.ir_actions_report")
-    def test_work_sheet_fits_one_page(self):
+    def test_work_sheet_fits_one_page_on_a4_and_letter(self):
+        """A typical job: sections, five parts (one short), two services, the
+        work to do and instructions, scheduled and assigned."""
+        valve = self.env["product.product"].create(
+            {"name": "WO Check Valve 2 inch", "type": "consu", "is_storable": True}
+        )
+        self.env["stock.quant"]._update_available_quantity(valve, self.shelf, 1.0)
         self.job.write(
             {
-                "instructions": "<p>Gate code 4711; the pump is in the shed.</p>",
-                "description": "<p>Install the salt system and test it.</p>",
+                "user_id": self.technician.id,
+                "scheduled_date": "2031-05-06 07:00:00",
+                "estimated_duration": 4.5,
+                "instructions": "<p>Gate code 4711; the pump is in the shed behind "
+                "the pool house. Turn the breaker off before opening the "
+                "equipment pad; the dog stays inside.</p>",
+                "description": "<p>Install the salt system on the return line, "
+                "replace the worn pump seal and the check valve, then test the "
+                "salt cell output and balance the water.</p>",
+                "line_ids": [
+                    Command.create({"display_type": "line_section", "name": "Parts"}),
+                    Command.create({"product_id": valve.id, "product_uom_qty": 2}),
+                    Command.create(
+                        {"product_id": self.chlorine.id, "product_uom_qty": 2}
+                    ),
+                    Command.create(
+                        {"display_type": "line_section", "name": "Installation"}
+                    ),
+                    Command.create(
+                        {
+                            "product_id": self.labour.id,
+                            "name": "Commissioning and water test",
+                            "product_uom_qty": 1,
+                        }
+                    ),
+                ],
             }
         )
-        pdf, _kind = (
-            self.env["ir.actions.report"]
-            .with_context(force_report_rendering=True)
-            ._render_qweb_pdf("work_order.action_report_work_sheet", self.job.ids)
-        )
-        self.assertEqual(len(PdfFileReader(io.BytesIO(pdf)).pages), 1)
+        self.job.write({"state": "quoted"})
+        self.job.action_mark_approved()
+        Report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
+        for paperformat in ("base.paperformat_euro", "base.paperformat_us"):
+            with self.subTest(paperformat=paperformat):
+                self.company.paperformat_id = self.env.ref(paperformat)
+                pdf, _kind = Report._render_qweb_pdf(
+                    "work_order.action_report_work_sheet", self.job.ids
+                )
+                self.assertEqual(len(PdfFileReader(io.BytesIO(pdf)).pages), 1)
+        # everything on that page (the PDF's embedded fonts hide their text
+        # from PyPDF: the same rendering, as HTML)
+        html = Report._render_qweb_html(
+            "work_order.action_report_work_sheet", self.job.ids
+        )[0].decode()
+        for label in (
+            "To Take",
+            "Reservation",
+            "WO Check Valve",
+            "Commissioning",
+            "Gate code 4711",
+            "Customer signature",
+        ):
+            self.assertIn(label, html)
 
 
 @tagged("post_install", "-at_install")

@@ -1,7 +1,10 @@
+from lxml import etree
+
 from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
+from odoo.tools.safe_eval import safe_eval
 
 from .common import ConcurrentWorkOrderCase
 from .test_invoice import InvoiceCommon
@@ -153,6 +156,33 @@ class TestInvoiceStatus(InvoiceCommon):
             [("invoice_status", "in", ("draft", "posted", "partial"))]
         )
         self.assertIn(order, found)
+
+    def test_status_badge_under_the_title(self):
+        order = self._invoiced_order()
+        for user in (self.technician, self.billing_user):
+            arch = etree.fromstring(
+                self.env["work.order"]
+                .with_user(user)
+                .get_view(view_type="form")["arch"]
+            )
+            badge = arch.xpath(
+                "//div[@class='oe_title']/div[@name='invoice_status_badge']"
+            )
+            self.assertEqual(len(badge), 1, user.login)
+            field = badge[0].find("field[@name='invoice_status']")
+            self.assertEqual(field.get("widget"), "badge")
+            # shown when there is an invoice, hidden before
+            invisible = badge[0].get("invisible")
+            self.assertFalse(safe_eval(invisible, {"invoice_status": "draft"}))
+            self.assertTrue(safe_eval(invisible, {"invoice_status": False}))
+            self.assertTrue(
+                safe_eval(field.get("decoration-success"), {"invoice_status": "paid"})
+            )
+        self.assertEqual(Form(order.with_user(self.technician)).invoice_status, "draft")
+        order.invoice_ids.with_user(self.accountant).action_post()
+        self.assertEqual(
+            Form(order.with_user(self.technician)).invoice_status, "posted"
+        )
 
 
 @tagged("post_install", "-at_install")

@@ -1,3 +1,4 @@
+import re
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -5,7 +6,7 @@ from lxml import etree, html
 
 from odoo import Command, http
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
@@ -100,6 +101,44 @@ class TestReapproval(ReapprovalCommon):
             self.order.currency_id.format(self.first_total).replace("\xa0", " "),
             str(note.body).replace("\xa0", " ").replace("&nbsp;", " "),
         )
+
+    def test_revised_quote_has_its_own_wording_and_pdf_name(self):
+        self._change_lines(qty=3)
+        action = self.order.action_send_revised_quote()
+        revised = self.env.ref("work_order.mail_template_work_order_revised_quote")
+        self.assertEqual(action["context"]["default_template_id"], revised.id)
+        composer = Form(
+            self.env["mail.compose.message"].with_context(**action["context"])
+        ).save()
+        self.assertIn("Revised Quote", composer.subject)
+        body = str(composer.body).replace("\xa0", " ").replace("&nbsp;", " ")
+        self.assertIn("View and approve the revised quote", body)
+        self.assertNotIn("View and approve the quote", body)
+        for amount in (self.order.amount_total, self.first_total):
+            self.assertIn(
+                self.order.currency_id.format(amount).replace("\xa0", " "), body
+            )
+        # without wkhtmltopdf calls (TransactionCase) Odoo attaches the HTML
+        # rendering of the report, under the same name
+        self.assertEqual(len(composer.attachment_ids), 1)
+        self.assertRegex(
+            composer.attachment_ids.name,
+            rf"^Revised Quote - {re.escape(self.order.name)}\.(pdf|html)$",
+        )
+        self.assertEqual(
+            self.order._get_report_base_filename(), f"Revised Quote - {self.order.name}"
+        )
+        composer.action_send_mail()
+        self.assertEqual(self.order.reapproval_state, "pending")
+        # once approved again, the document is the work order again
+        self.order.action_mark_revision_approved()
+        self.assertEqual(
+            self.order._get_report_base_filename(), f"Work Order - {self.order.name}"
+        )
+        # the first quote keeps its own wording
+        quote = self.env.ref("work_order.mail_template_work_order_quote")
+        self.assertNotEqual(quote, revised)
+        self.assertNotIn("revised", str(quote.body_html).lower())
 
     def test_old_signature_goes_to_the_chatter_and_never_covers_the_new_total(self):
         order = self._create_order(
@@ -226,6 +265,68 @@ class TestReapproval(ReapprovalCommon):
         self.order.action_start()
         self.assertEqual(self.order.state, "in_progress")
 
+    def test_start_refused_as_soon_as_the_lines_changed(self):
+        self._change_lines()
+        reserved = self._reserved()
+        self.assertEqual(reserved, 3.0)  # the reservation follows the lines
+        for user in (self.technician, self.manager):
+            with self.assertRaisesRegex(UserError, "cannot start: its total changed"):
+                self.order.with_user(user).action_start()
+        self.assertRecordValues(
+            self.order,
+            [{"state": "approved", "date_started": False, "reapproval_state": False}],
+        )
+        self.assertEqual(self._reserved(), reserved)  # parts stay reserved
+        # Scheduled, and after the customer declined the revision: still refused
+        self.order.write({"state": "scheduled"})
+        with self.assertRaisesRegex(UserError, "cannot start"):
+            self.order.action_start()
+        self._send_revised_quote()
+        self.order.sudo()._action_portal_decline("Too dear")
+        self.assertEqual(self.order.reapproval_state, "declined")
+        with self.assertRaisesRegex(UserError, "cannot start"):
+            self.order.action_start()
+        self.assertEqual(self.order.state, "scheduled")
+        # the lines back at the approved total: the old approval covers them
+        part_line = self.order.line_ids.filtered(
+            lambda line: line.product_id == self.part
+        )
+        part_line.product_uom_qty = 2
+        self.assertFalse(self.order.approval_outdated)
+        self.order.action_start()
+        self.assertEqual(self.order.state, "in_progress")
+
+    def test_change_saved_by_a_user_without_e_mail(self):
+        office = new_test_user(
+            self.env,
+            login="wo_office_no_mail",
+            groups="work_order.group_work_order_user",
+            name="Olga Office",
+        )
+        office.partner_id.email = False
+        self.assertFalse(office.email)
+        part_line = self.order.line_ids.filtered(
+            lambda line: line.product_id == self.part
+        )
+        part_line.with_user(office).product_uom_qty = 4
+        self.assertTrue(self.order.approval_outdated)
+        note = self.order.message_ids.filtered(
+            lambda message: "total changed after the customer approved"
+            in str(message.body)
+        )
+        self.assertEqual(len(note), 1)
+        self.assertEqual(note.author_id, office.partner_id)
+        self.assertEqual(note.subtype_id, self.env.ref("mail.mt_note"))
+        self.assertEqual(note.message_type, "notification")
+        # the customer agreed on the phone: marked approved by the same user
+        self.order.with_user(office).action_mark_revision_approved()
+        self.assertFalse(self.order.approval_outdated)
+        self.assertTrue(
+            self.order.message_ids.filtered(
+                lambda message: "marked approved by Olga Office" in str(message.body)
+            )
+        )
+
     def test_cancel_ends_the_pending_revision(self):
         self._change_lines()
         self._send_revised_quote()
@@ -258,14 +359,65 @@ class TestReapproval(ReapprovalCommon):
             button = header.xpath(f"button[@name='{name}']")
             self.assertEqual(len(button), 1, name)
             self.assertIn("not approval_outdated", button[0].get("invisible"))
-        # Start Work waits while the revised quote is pending
-        for button in header.xpath("button[@name='action_start']"):
+        # Start Work waits once the lines changed and while the revised quote
+        # is pending
+        buttons = header.xpath("button[@name='action_start']")
+        self.assertEqual(len(buttons), 2)
+        for button in buttons:
             for state in ("approved", "scheduled"):
+                for outdated, pending in ((True, False), (False, "pending")):
+                    self.assertTrue(
+                        safe_eval(
+                            button.get("invisible"),
+                            {
+                                "state": state,
+                                "approval_outdated": outdated,
+                                "reapproval_state": pending,
+                            },
+                        )
+                    )
+        # and is offered once the approval covers the total
+        self.assertEqual(
+            [
+                safe_eval(
+                    button.get("invisible"),
+                    {
+                        "state": state,
+                        "approval_outdated": False,
+                        "reapproval_state": False,
+                    },
+                )
+                for button in buttons
+                for state in ("approved", "scheduled")
+            ].count(False),
+            2,
+        )
+        # the phone's next-step buttons too
+        for view_type, view in (
+            ("form", None),
+            ("kanban", "work_order.work_order_view_kanban_my_day"),
+        ):
+            arch = etree.fromstring(
+                self.env["work.order"]
+                .with_user(self.technician)
+                .get_view(
+                    view_id=self.env.ref(view).id if view else None,
+                    view_type=view_type,
+                )["arch"]
+            )
+            starts = arch.xpath("//button[@name='action_start']")
+            self.assertTrue(starts, view_type)
+            for button in starts:
                 self.assertTrue(
                     safe_eval(
                         button.get("invisible"),
-                        {"state": state, "reapproval_state": "pending"},
-                    )
+                        {
+                            "state": "approved",
+                            "approval_outdated": True,
+                            "reapproval_state": False,
+                        },
+                    ),
+                    view_type,
                 )
 
 

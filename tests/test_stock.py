@@ -589,6 +589,10 @@ class TestStock(WorkOrderCommon):
         # The delivery is the work order's business, not the technician's.
         with self.assertRaises(AccessError):
             self.env["stock.picking"].with_user(self.technician).search([])
+        # the total changed after the approval: the customer approves it first
+        with self.assertRaisesRegex(UserError, "cannot start"):
+            order.action_start()
+        order.action_mark_revision_approved()
         order.action_start()
         order.action_complete()
         self.assertEqual(order.state, "completed")
@@ -640,7 +644,7 @@ class TestStock(WorkOrderCommon):
             (m.product_id, m.quantity, m.product_uom) for m in self._open_moves(order)
         }
         self.assertEqual(set(order._get_pick_list()[:2]), reserved)
-        # The technician's work sheet lists the same quantities.
+        # The technician's work sheet: what the job needs, then what is reserved.
         html = (
             self.env["ir.actions.report"]
             ._render_qweb_html("work_order.action_report_work_sheet", order.ids)[0]
@@ -648,5 +652,8 @@ class TestStock(WorkOrderCommon):
         )
         pick_table = html[html.index('name="pick_list_table"') :]
         pick_table = pick_table[: pick_table.index("</table>")]
-        self.assertRegex(pick_table, rf"(?s){self.valve.name}.*?4\.00")
-        self.assertNotRegex(pick_table, r"6\.00")
+        # what the job needs to take, then what is reserved of it
+        self.assertRegex(
+            pick_table,
+            rf"(?s){self.valve.name}.*?6\.00.*?Short.*?4\.00.*?reserved.*?2\.00.*?missing",
+        )

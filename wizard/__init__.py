@@ -4,3 +4,4 @@ from . import work_order_on_my_way
 from . import work_order_deposit_waiver
 from . import payment_link_wizard
 from . import work_order_complete
+from . import work_order_new_address
