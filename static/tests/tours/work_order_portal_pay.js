@@ -98,6 +98,8 @@ registry.category("web_tour.tours").add("work_order_portal_pay_refused", {
             content: "The refusal is shown as a message, without a traceback",
             trigger:
                 ".o_dialog .modal-content:contains('Payment processing failed'):contains('is Cancelled: it cannot be paid online.'):not(:contains('Traceback'))",
+            // the server's answer, like the approval above, may wait for a cold asset bundle
+            timeout: 30000,
         },
         {
             content: "Close it",
