@@ -15,6 +15,7 @@ QUOTE_DEPOSIT_STATES = ("draft", "quoted", "rejected")
 # The largest amount a deposit or a payment link may ask for: beyond it, a float
 # no longer holds the cents (and 1e308 overflows the rounding).
 MAX_AMOUNT = 1e12
+MAX_AMOUNT_TEXT = f"{MAX_AMOUNT:,.0f}"  # for messages (no f-string in _())
 
 
 def is_amount(value):
@@ -43,7 +44,7 @@ def check_deposit_values(vals, percent_field, fixed_field):
             raise ValidationError(
                 _(
                     "The fixed deposit must be an amount between 0 and %(max)s.",
-                    max=f"{MAX_AMOUNT:,.0f}",
+                    max=MAX_AMOUNT_TEXT,
                 )
             )
 

@@ -1,7 +1,7 @@
 from odoo import _, api, models
 from odoo.exceptions import ValidationError
 
-from ..models.work_order_deposit import MAX_AMOUNT, is_amount
+from ..models.work_order_deposit import MAX_AMOUNT, MAX_AMOUNT_TEXT, is_amount
 
 
 class PaymentLinkWizard(models.TransientModel):
@@ -49,7 +49,7 @@ class PaymentLinkWizard(models.TransientModel):
                 _(
                     "The amount of the payment link must be an amount between 0 "
                     "and %(max)s.",
-                    max=f"{MAX_AMOUNT:,.0f}",
+                    max=MAX_AMOUNT_TEXT,
                 )
             )
 
