@@ -2,7 +2,7 @@
     "name": "Work Orders",
     "summary": "One record for a field-service job: quote, customer approval and "
     "e-signature, scheduling, work on site, parts from stock, invoice",
-    "version": "18.0.1.7.0",
+    "version": "18.0.1.8.0",
     "category": "Services/Field Service",
     "website": "https://github.com/work-order-odoo/work_order",
     "author": "Work Orders for Odoo contributors",

@@ -273,3 +273,58 @@ class TestMigrationInvoiceLinks(WorkOrderCommon):
         self.migration.migrate(self.env.cr, None)
         self.env.invalidate_all()
         self.assertFalse(order.invoice_ids)
+
+
+POST_MIGRATION_1_8_0 = "work_order/migrations/18.0.1.8.0/post-migration.py"
+
+
+@tagged("post_install", "-at_install")
+class TestMigrationReportName(WorkOrderCommon):
+    """18.0.1.8.0: the quote PDF's name rule is the code's in every language (an
+    old French rule named a revised quote "Bon d'intervention")."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.migration = load_script(
+            file_path(POST_MIGRATION_1_8_0), "work_order_post_migration_1_8_0"
+        )
+        cls.report = cls.env.ref("work_order.action_report_work_order")
+        cls.env["res.lang"]._activate_lang("fr_FR")
+
+    def _make_old_style(self):
+        self.env.cr.execute(
+            SQL(
+                """UPDATE ir_act_report_xml
+                      SET print_report_name = print_report_name
+                          || jsonb_build_object('fr_FR', %s::text)
+                    WHERE id = %s""",
+                '"Bon d\'intervention - %s" % object.name',
+                self.report.id,
+            )
+        )
+        self.env.invalidate_all()
+
+    def test_old_translation_is_dropped(self):
+        self._make_old_style()
+        self.assertIn(
+            "Bon d'intervention",
+            self.report.with_context(lang="fr_FR").print_report_name,
+        )
+        self.migration.migrate(self.env.cr, "18.0.1.7.0")
+        self.env.invalidate_all()
+        self.assertEqual(
+            self.report.with_context(lang="fr_FR").print_report_name,
+            "object._get_report_base_filename()",
+        )
+        # a second run changes nothing
+        self.assertFalse(self.migration.reset_report_name_translations(self.env.cr))
+
+    def test_fresh_install_runs_nothing(self):
+        self._make_old_style()
+        self.migration.migrate(self.env.cr, None)
+        self.env.invalidate_all()
+        self.assertIn(
+            "Bon d'intervention",
+            self.report.with_context(lang="fr_FR").print_report_name,
+        )
