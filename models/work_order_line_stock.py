@@ -1,3 +1,4 @@
+import json
 from collections import defaultdict
 
 from odoo import _, api, fields, models
@@ -258,13 +259,16 @@ class WorkOrderLine(models.Model):
         work order when one of its storable lines has a short part: the
         order's total quantity of the part (its lines of the part, converted
         to the product's unit) above the warehouse forecast plus the order's
-        own open moves of the part (``_get_own_open_move_quantities``), both
-        rounded to the product's unit as ``float_compare`` does. It is
-        correlated to one work order at a time through its lines, so that the
-        database can walk a list page in its order and stop at the page (or at
-        the count limit) instead of adding up the needs of every open work
-        order; nothing is read into Python. Archived products count, as on
-        the lines; the record rules apply to the work orders searched with it.
+        own open moves of the part (``_get_own_open_move_quantities``; looked
+        for only when the order has a procurement group), both rounded to the
+        product's unit as ``float_compare`` does. The forecasts go in as one
+        JSON object, looked up per line without a join.
+        The sub-select is correlated to one work order at a time through its
+        lines, so that the database can walk a list page in its order and stop
+        at the page (or at the count limit) instead of adding up the needs of
+        every open work order; nothing is read into Python. Archived products
+        count, as on the lines; the record rules apply to the work orders
+        searched with it.
         """
         levels = self._get_stocked_part_forecasts()
         closed_states = self.env["work.order"]._get_stock_closed_states()
@@ -295,15 +299,15 @@ class WorkOrderLine(models.Model):
               JOIN product_product product ON product.id = line.product_id
               JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
               JOIN uom_uom unit ON unit.id = tmpl.uom_id
-         LEFT JOIN unnest(%(warehouses)s::int[], %(products)s::int[],
-                          %(forecasts)s::numeric[])
-                   AS level(warehouse_id, product_id, forecast)
-                ON level.warehouse_id = wo.warehouse_id
-               AND level.product_id = line.product_id
              WHERE line.display_type IS NULL
                AND tmpl.is_storable
                AND wo.state NOT IN %(closed)s
-               AND ROUND((COALESCE(level.forecast, 0) + COALESCE((
+               AND ROUND((COALESCE((%(forecasts)s::jsonb
+                                    ->> (wo.warehouse_id || ',' || line.product_id)
+                                   )::numeric, 0) + CASE WHEN EXISTS (
+                       SELECT 1 FROM procurement_group pg
+                        WHERE pg.work_order_id = line.order_id
+                   ) THEN COALESCE((
                        SELECT SUM(move.product_qty)
                          FROM stock_move move
                          JOIN procurement_group pg ON pg.id = move.group_id
@@ -316,7 +320,7 @@ class WorkOrderLine(models.Model):
                           AND move.state IN %(move_states)s
                           AND source.warehouse_id = wo.warehouse_id
                           AND final.warehouse_id IS DISTINCT FROM source.warehouse_id
-                   ), 0)) / unit.rounding)
+                   ), 0) ELSE 0 END) / unit.rounding)
                  < ROUND((
                        SELECT SUM(COALESCE(other.product_uom_qty, 0)
                                   / other_unit.factor * unit.factor)
@@ -329,9 +333,12 @@ class WorkOrderLine(models.Model):
                           AND other.display_type IS NULL
                    ) / unit.rounding)
             )""",
-            warehouses=[warehouse_id for warehouse_id, _p in levels],
-            products=[product_id for _w, product_id in levels],
-            forecasts=list(levels.values()),
+            forecasts=json.dumps(
+                {
+                    f"{warehouse_id},{product_id}": forecast
+                    for (warehouse_id, product_id), forecast in levels.items()
+                }
+            ),
             closed=tuple(closed_states),
             move_states=move_states,
         )
