@@ -1,3 +1,4 @@
+import json
 from collections import defaultdict
 
 from odoo import _, api, fields, models
@@ -247,67 +248,152 @@ class WorkOrderLine(models.Model):
         return uom._compute_quantity(qty, product.uom_id, round=False)
 
     @api.model
-    def _get_open_order_needs(self):
-        """The needs of all the open work orders the user may read, added up in
-        the database (nothing is read line by line).
+    def _get_short_order_query(self):
+        """A sub-select of the ids of the open work orders with a short part,
+        for the "Parts short" search (``work.order._search_has_stock_shortage``),
+        decided in the database with the lines' own rule, set-based.
 
-        Returns ``(needs, order_warehouses)``: {(work order id, product id):
-        the order's total quantity of the product, product units} and {work
-        order id: its warehouse id}, over the storable lines of the work orders
-        whose lines have a status (``_compute_stock_status``). The lines are
-        searched as the user, so the record rules (companies) apply as when the
-        lines are read; archived products count, as on the lines (the domain
-        path to the product ignores archiving).
+        The forecasts are Odoo's own (``virtual_available`` per warehouse,
+        ``_get_stock_levels``), read once for the parts that have stock or open
+        moves: any other part forecasts nothing. The sub-select then keeps a
+        work order when one of its storable lines has a short part: the
+        order's total quantity of the part (its lines of the part, converted
+        to the product's unit) above the warehouse forecast plus the order's
+        own open moves of the part (``_get_own_open_move_quantities``; looked
+        for only when the order has a procurement group), both rounded to the
+        product's unit as ``float_compare`` does. The forecasts go in as one
+        JSON object, looked up per line without a join.
+        The sub-select is correlated to one work order at a time through its
+        lines, so that the database can walk a list page in its order and stop
+        at the page (or at the count limit) instead of adding up the needs of
+        every open work order; nothing is read into Python. Archived products
+        count, as on the lines; the record rules apply to the work orders
+        searched with it.
         """
+        levels = self._get_stocked_part_forecasts()
         closed_states = self.env["work.order"]._get_stock_closed_states()
-        query = self._search(
+        move_states = self._get_open_move_states()
+        self.flush_model(
+            ["order_id", "display_type", "product_id", "product_uom_qty"]
+            + ["product_uom_id"]
+        )
+        self.env["work.order"].flush_model(["state", "warehouse_id"])
+        self.env["stock.move"].flush_model(
             [
-                ("order_id.state", "not in", closed_states),
-                ("display_type", "=", False),
-                ("product_id.is_storable", "=", True),
+                "group_id",
+                "product_id",
+                "state",
+                "location_id",
+                "location_dest_id",
+                "location_final_id",
+                "product_qty",
             ]
         )
-        if query.is_empty():
-            return {}, {}
-        order_alias = query.join(
-            query.table, "order_id", "work_order", "id", "order_id"
+        self.env["procurement.group"].flush_model(["work_order_id"])
+        self.env["stock.location"].flush_model(["warehouse_id"])
+        return SQL(
+            """(
+            SELECT line.order_id
+              FROM work_order_line line
+              JOIN work_order wo ON wo.id = line.order_id
+              JOIN product_product product ON product.id = line.product_id
+              JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+              JOIN uom_uom unit ON unit.id = tmpl.uom_id
+             WHERE line.display_type IS NULL
+               AND tmpl.is_storable
+               AND wo.state NOT IN %(closed)s
+               AND ROUND((COALESCE((%(forecasts)s::jsonb
+                                    ->> (wo.warehouse_id || ',' || line.product_id)
+                                   )::numeric, 0) + CASE WHEN EXISTS (
+                       SELECT 1 FROM procurement_group pg
+                        WHERE pg.work_order_id = line.order_id
+                   ) THEN COALESCE((
+                       SELECT SUM(move.product_qty)
+                         FROM stock_move move
+                         JOIN procurement_group pg ON pg.id = move.group_id
+                         JOIN stock_location source ON source.id = move.location_id
+                         JOIN stock_location final
+                           ON final.id = COALESCE(move.location_final_id,
+                                                  move.location_dest_id)
+                        WHERE pg.work_order_id = line.order_id
+                          AND move.product_id = line.product_id
+                          AND move.state IN %(move_states)s
+                          AND source.warehouse_id = wo.warehouse_id
+                          AND final.warehouse_id IS DISTINCT FROM source.warehouse_id
+                   ), 0) ELSE 0 END) / unit.rounding)
+                 < ROUND((
+                       SELECT SUM(COALESCE(other.product_uom_qty, 0)
+                                  / other_unit.factor * unit.factor)
+                         FROM work_order_line other
+                         JOIN uom_uom other_unit
+                           ON other_unit.id = COALESCE(other.product_uom_id,
+                                                       tmpl.uom_id)
+                        WHERE other.order_id = line.order_id
+                          AND other.product_id = line.product_id
+                          AND other.display_type IS NULL
+                   ) / unit.rounding)
+            )""",
+            forecasts=json.dumps(
+                {
+                    f"{warehouse_id},{product_id}": forecast
+                    for (warehouse_id, product_id), forecast in levels.items()
+                }
+            ),
+            closed=tuple(closed_states),
+            move_states=move_states,
         )
-        terms = [
-            self._field_to_sql(query.table, "order_id", query),
-            self.env["work.order"]._field_to_sql(order_alias, "warehouse_id", query),
-            self._field_to_sql(query.table, "product_id", query),
-            self._field_to_sql(query.table, "product_uom_id", query),
-        ]
-        query.groupby = SQL(", ").join(terms)
-        query.order = None
-        rows = self.env.execute_query(
-            query.select(
-                *terms,
+
+    @api.model
+    def _get_stocked_part_forecasts(self):
+        """{(warehouse id, product id): forecast} of the storable parts with
+        stock or open moves, in the warehouses of the user's companies, where
+        the forecast is not zero. One query finds the parts; their levels are
+        read once per warehouse (``_get_stock_levels``)."""
+        # sudo: quantities only (see _get_stock_statuses)
+        warehouses = (
+            self.env["stock.warehouse"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "in", self.env.companies.ids)])
+        )
+        self.env["stock.quant"].flush_model(["product_id"])
+        self.env["stock.move"].flush_model(["product_id", "state"])
+        self.env["product.product"].flush_model(["product_tmpl_id"])
+        self.env["product.template"].flush_model(["is_storable"])
+        product_ids = [
+            row[0]
+            for row in self.env.execute_query(
                 SQL(
-                    "SUM(%s)",
-                    self._field_to_sql(query.table, "product_uom_qty", query),
-                ),
+                    """
+                    SELECT product.id
+                      FROM product_product product
+                      JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                     WHERE tmpl.is_storable
+                       AND (product.id IN (SELECT product_id FROM stock_quant)
+                            OR product.id IN (SELECT product_id FROM stock_move
+                                               WHERE state IN %s))
+                    """,
+                    self._get_open_move_states(),
+                )
             )
+        ]
+        if not warehouses or not product_ids:
+            return {}
+        levels = self.sudo()._get_stock_levels(
+            {
+                (warehouse_id, pid)
+                for warehouse_id in warehouses.ids
+                for pid in product_ids
+            }
         )
-        products = {
-            product.id: product
-            for product in self.env["product.product"].browse({row[2] for row in rows})
+        return {
+            pair: forecast for pair, (_on_hand, forecast) in levels.items() if forecast
         }
-        product_uom_ids = {pid: product.uom_id.id for pid, product in products.items()}
-        uoms = {
-            uom.id: uom
-            for uom in self.env["uom.uom"].browse({row[3] for row in rows if row[3]})
-        }
-        needs = defaultdict(float)
-        order_warehouses = {}
-        for order_id, warehouse_id, product_id, uom_id, qty in rows:
-            if not warehouse_id:
-                continue
-            order_warehouses[order_id] = warehouse_id
-            if uom_id and uom_id != product_uom_ids[product_id]:
-                qty = self._to_product_uom(products[product_id], qty, uoms[uom_id])
-            needs[order_id, product_id] += qty or 0.0
-        return needs, order_warehouses
+
+    @api.model
+    def _get_open_move_states(self):
+        """States of the moves the forecast still counts."""
+        return ("waiting", "confirmed", "partially_available", "assigned")
 
     @api.model
     def _get_stock_status(self, forecast, need, minimum, rounding):
@@ -459,7 +545,7 @@ class WorkOrderLine(models.Model):
               GROUP BY pg.work_order_id, move.product_id, source.warehouse_id
                 """,
                 orders=orders_sql,
-                states=("waiting", "confirmed", "partially_available", "assigned"),
+                states=self._get_open_move_states(),
             )
         )
         quantities = defaultdict(float)

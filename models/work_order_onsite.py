@@ -28,6 +28,13 @@ class WorkOrder(models.Model):
         "in their day and record what was carried out.",
         groups="base.group_user",
     )
+    is_my_job = fields.Boolean(
+        string="My Job",
+        compute="_compute_is_my_job",
+        search="_search_is_my_job",
+        help="You lead the job or work on it as crew.",
+        groups="base.group_user",
+    )
     photo_ids = fields.One2many(
         "work.order.photo", "order_id", string="Photos", groups="base.group_user"
     )
@@ -128,6 +135,34 @@ class WorkOrder(models.Model):
             "[('share', '=', False), ('company_ids', 'in', company_id), "
             f"('groups_id', 'in', {group_id})]"
         )
+
+    @api.depends("user_id", "user_ids")
+    @api.depends_context("uid")
+    def _compute_is_my_job(self):
+        user = self.env.user
+        for order in self:
+            order.is_my_job = user in order.user_id or user in order.user_ids
+
+    def _search_is_my_job(self, operator, value):
+        """The jobs the user leads or works on as crew (My Day, the "My Work
+        Orders" filter), so that the database can use an index for each: the
+        technician on the work order, and the crew's orders read from the crew
+        table's user index into an array of ids (the primary key), or'ed in one
+        bitmap. A sub-select of the crew or'ed with the technician could use
+        neither: the database would walk the whole list in its order."""
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Search “My Job” with “is set” or “is not set”."))
+        crew = SQL(
+            "(SELECT order_id FROM work_order_crew_rel WHERE user_id = %s)",
+            self.env.uid,
+        )
+        if (operator == "=") == value:
+            return [
+                "|",
+                ("user_id", "=", self.env.uid),
+                ("id", "=", SQL("ANY(ARRAY%s)", crew)),
+            ]
+        return [("user_id", "!=", self.env.uid), ("id", "not in", crew)]
 
     @api.depends("photo_ids")
     def _compute_photo_count(self):

@@ -143,46 +143,29 @@ class WorkOrder(models.Model):
         """Work orders with a short part, for the "Parts short" filter.
 
         The status depends on live stock levels, so it is not stored. The
-        database adds up the needs of the open work orders per order and part
-        (and their own open moves, for the orders that have some); the levels
-        are read once per warehouse and part, and each (order, part) goes
-        through the lines' own rule (``work.order.line._get_stock_statuses``).
-        No line is read one by one: the number of queries does not grow with
-        the number of work orders.
+        database decides it with the lines' rule, one work order at a time
+        through a sub-select of its lines (``work.order.line.
+        _get_short_order_query``), so that a list page stops at its rows and
+        its count limit; the stock levels are read once. No line is read into
+        Python: the number of queries does not grow with the work orders.
         """
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(_("Search “Parts Short” with “is set” or “is not set”."))
         memo = self.env.cr.cache.get(PARTS_SHORT_MEMO)
-        short_ids = memo.get(self.env) if memo is not None else None
-        if short_ids is None:
-            short_ids = self._get_stock_short_order_ids()
+        short_orders = memo.get(self.env) if memo is not None else None
+        if short_orders is None:
+            short_orders = self._get_stock_short_order_query()
             if memo is not None:
-                memo[self.env] = short_ids
-        positive = (operator == "=") == value
-        return [("id", "in" if positive else "not in", short_ids)]
+                memo[self.env] = short_orders
+        closed_states = self._get_stock_closed_states()
+        if (operator == "=") == value:
+            return [("state", "not in", closed_states), ("id", "in", short_orders)]
+        return ["|", ("state", "in", closed_states), ("id", "not in", short_orders)]
 
-    def _get_stock_short_order_ids(self):
-        """The ids of the open work orders the user may read that have a
-        short part, sorted (see ``_search_has_stock_shortage``)."""
-        Line = self.env["work.order.line"]
-        needs, order_warehouses = Line._get_open_order_needs()
-        short_ids = []
-        if needs:
-            orders = self._search(
-                [("state", "not in", self._get_stock_closed_states())]
-            )
-            own_qties = Line._get_own_open_move_quantities(order_warehouses, orders)
-            statuses = Line._get_stock_statuses(needs, order_warehouses, own_qties)
-            short_ids = sorted(
-                {
-                    order_id
-                    for (order_id, _product_id), (_on_hand, _forecast, status) in (
-                        statuses.items()
-                    )
-                    if status == "short"
-                }
-            )
-        return short_ids
+    def _get_stock_short_order_query(self):
+        """A sub-select of the ids of the open work orders that have a short
+        part (see ``_search_has_stock_shortage``)."""
+        return self.env["work.order.line"]._get_short_order_query()
 
     @api.model
     @api.readonly
@@ -190,11 +173,11 @@ class WorkOrder(models.Model):
         self, domain, specification, offset=0, limit=None, order=None, count_limit=None
     ):
         """A list page searches twice, for its rows and for their count. The
-        "Parts short" status of the work orders, read from the live stock, is
-        worked out once for both: the first search keeps it in the cursor's
-        cache for the same user and context, and it is dropped when the page
-        is returned, so the next request reads the stock again. Nothing is
-        written in between (the method is read-only)."""
+        "Parts short" filter, built on the live stock levels, is worked out
+        once for both: the first search keeps it in the cursor's cache for the
+        same user and context, and it is dropped when the page is returned,
+        so the next request reads the stock again. Nothing is written in
+        between (the method is read-only)."""
         cache = self.env.cr.cache
         outermost = PARTS_SHORT_MEMO not in cache  # not within a page search
         cache.setdefault(PARTS_SHORT_MEMO, {})

@@ -484,6 +484,46 @@ class TestMyDay(OnSiteCommon):
         )
         self.assertNotIn(unscheduled, self._my_day(self.technician))
 
+    def test_my_job_search_lead_crew_and_negation(self):
+        led = self._create_order(title="Led", user_id=self.technician.id)
+        crewed = self._create_order(title="Crewed", user_id=self.crew_member.id)
+        crewed.write({"user_ids": [Command.set(self.technician.ids)]})
+        nobody = self._create_order(title="Nobody's")
+        others = self._create_order(title="Others", user_id=self.crew_member.id)
+        mine = led | crewed | self.order
+        WorkOrder = self.env["work.order"].with_user(self.technician)
+        everything = WorkOrder.search([])
+        for domain, expected, flag in (
+            ([("is_my_job", "=", True)], mine, True),
+            ([("is_my_job", "!=", False)], mine, True),
+            ([("is_my_job", "=", False)], everything - mine, False),
+            ([("is_my_job", "!=", True)], everything - mine, False),
+        ):
+            found = WorkOrder.search(domain)
+            self.assertEqual(found, expected, domain)
+            self.assertEqual(set(found.mapped("is_my_job")), {flag}, domain)
+        self.assertIn(nobody, WorkOrder.search([("is_my_job", "=", False)]))
+        # the crew member: lead of two, crew of none
+        self.assertEqual(
+            self.env["work.order"]
+            .with_user(self.crew_member)
+            .search([("is_my_job", "=", True)]),
+            crewed | others,
+        )
+        with self.assertRefused(UserError, "My Job"):
+            WorkOrder.search([("is_my_job", "in", [True])])
+
+    def test_my_work_orders_filter_counts_the_crew(self):
+        crewed = self._create_order(title="Crewed", user_id=self.crew_member.id)
+        crewed.write({"user_ids": [Command.set(self.technician.ids)]})
+        arch = self.env["work.order"].get_views([(False, "search")])["views"]["search"][
+            "arch"
+        ]
+        node = etree.fromstring(arch).find(".//filter[@name='my_work_orders']")
+        domain = safe_eval(node.get("domain"), {"uid": self.technician.id})
+        found = self.env["work.order"].with_user(self.technician).search(domain)
+        self.assertEqual(found, crewed | self.order)
+
     def test_technicians_land_in_my_day(self):
         model = self.env["work.order"]
         action = model.with_user(self.technician).action_open_home()

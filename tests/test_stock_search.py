@@ -298,7 +298,7 @@ class TestPartsShortSearch(WorkOrderCommon):
             self.env.invalidate_all()
             WorkOrder.search([("has_stock_shortage", "=", True)])  # warm ormcaches
             self.env.invalidate_all()
-            with self.subTest(orders=size), self.assertQueryCount(18):
+            with self.subTest(orders=size), self.assertQueryCount(17):
                 WorkOrder.search([("has_stock_shortage", "=", True)])
             # No line was read or computed one by one.
             Line = WorkOrder.env["work.order.line"]
@@ -310,14 +310,14 @@ class TestPartsShortSearch(WorkOrderCommon):
         """A context manager patching the work out of "Parts short"; the list
         it returns receives one entry per evaluation."""
         calls = []
-        original = type(self.env["work.order"])._get_stock_short_order_ids
+        original = type(self.env["work.order"])._get_stock_short_order_query
 
         def spy(orders):
             calls.append(orders.env.uid)
             return original(orders)
 
         return calls, patch.object(
-            type(self.env["work.order"]), "_get_stock_short_order_ids", spy
+            type(self.env["work.order"]), "_get_stock_short_order_query", spy
         )
 
     def test_list_page_works_out_the_filter_once(self):
