@@ -280,15 +280,27 @@ class TestRecurrencePeriods(RecurrenceCommon):
             ),
             ({"user_id": portal_user.id}, ValidationError, "has no access"),
         ):
-            with self.subTest(vals=vals), self.assertRaisesRegex(error, message):
+            with (
+                self.subTest(vals=vals),
+                self.assertRaisesRegex(error, message),
+                self.cr.savepoint(),
+            ):
                 self._agreement(**vals)
         self.assertEqual(self.env["work.order.recurrence"].search_count([]), count)
-        # and on a draft or running agreement, by write
+        # and on a running agreement, by write (the request is rolled back)
         agreement = self._agreement()
-        with self.assertRaisesRegex(ValidationError, "is not an address of"):
+        agreement.action_start()
+        with (
+            self.assertRaisesRegex(ValidationError, "is not an address of"),
+            self.cr.savepoint(),
+        ):
             agreement.write({"service_address_id": other_address.id})
-        with self.assertRaisesRegex(ValidationError, "has no access"):
+        with (
+            self.assertRaisesRegex(ValidationError, "has no access"),
+            self.cr.savepoint(),
+        ):
             agreement.write({"user_id": portal_user.id})
+        agreement.invalidate_recordset()
         self.assertEqual(agreement.service_address_id, self.service_address)
         self.assertEqual(agreement.user_id, self.technician)
 
