@@ -525,6 +525,16 @@ class WorkOrder(models.Model):
             "views": [(False, "form")],
         }
 
+    def _get_responsible_user(self):
+        """Who gets the office's to-dos of this work order (a customer's
+        request or decision): its technician, else the user who created it;
+        an empty recordset when neither is an active internal user."""
+        self.ensure_one()
+        for user in (self.user_id, self.create_uid):
+            if user and user.active and not user.share:
+                return user
+        return self.env["res.users"]
+
     def _action_schedule(self, scheduled_date, technician=None):
         """Plan the work orders for ``scheduled_date``; assign ``technician``."""
         self._check_transition(

@@ -754,8 +754,8 @@ class WorkOrder(models.Model):
         """One open "Another Time Requested" activity per work order for its
         responsible user: a new request updates it rather than adding one."""
         self.ensure_one()
-        responsible = self.user_id or self.create_uid
-        if not responsible.active or responsible.share:
+        responsible = self._get_responsible_user()
+        if not responsible:
             return
         note = escape(body)  # the customer's text is escaped, never markup
         summary = _("The customer asks for another time")

@@ -602,8 +602,8 @@ class WorkOrder(models.Model):
         self.message_post(body=body, subtype_xmlid="mail.mt_note")
         user = self.env.user
         if user.share or not user.active or user._is_superuser():
-            user = self.user_id or self.create_uid
-        if user.active and not user.share:
+            user = self._get_responsible_user()
+        if user and user.active and not user.share:
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=summary,

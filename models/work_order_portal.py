@@ -613,8 +613,8 @@ class WorkOrder(models.Model):
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
         )
-        responsible = self.user_id or self.create_uid
-        if responsible.active and not responsible.share:
+        responsible = self._get_responsible_user()
+        if responsible:
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=summary,

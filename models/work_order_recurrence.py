@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
+from odoo.tools.misc import format_date
 
 from .work_order_portal import has_forbidden_characters
 
@@ -10,6 +11,10 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # context holds this object (the same idea as work_order_workflow.py).
 AGREEMENT_CONTEXT_KEY = "work_order_recurrence_workflow"
 _AGREEMENT_MARK = object()
+# The largest numbers of a rule (an interval of 2**31 fails in the database,
+# a negative one in the date rules).
+MAX_REPEAT_INTERVAL = 999
+MAX_REPEAT_COUNT = 9999
 
 
 class WorkOrderRecurrence(models.Model):
@@ -248,6 +253,13 @@ class WorkOrderRecurrence(models.Model):
         copy=False,
         groups="base.group_user",
         help="Monthly invoicing: the visits completed before this date are done.",
+    )
+    next_invoicing_date = fields.Date(
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
+        help="Monthly invoicing: the daily job invoices the months that ended on "
+        "this date (the day after, if it could not).",
     )
 
     _sql_constraints = [
@@ -511,11 +523,31 @@ class WorkOrderRecurrence(models.Model):
         return action
 
     def action_invoice_visits(self):
-        """Invoice the completed visits now: one invoice per month for a monthly
-        agreement, one per visit otherwise."""
+        """Invoice the completed visits now: one per visit, or for a monthly
+        agreement one invoice per month that ended (the current month is
+        invoiced once over, by the daily job or this button: one invoice per
+        month)."""
         self.env["work.order"]._check_can_invoice()
         invoices = self._invoice_completed_visits()
         if not invoices:
+            waiting = self.filtered(
+                lambda a: a.invoice_policy == "month"
+            )._get_completed_visits()
+            if waiting:
+                agreement = waiting[0].recurrence_id
+                raise UserError(
+                    _(
+                        "Nothing to invoice yet: %(agreement)s is invoiced once a "
+                        "month, and its visits completed in %(month)s are invoiced "
+                        "together when the month is over.",
+                        agreement=agreement.name,
+                        month=format_date(
+                            self.env,
+                            agreement._get_current_month_start(),
+                            date_format="MMMM y",
+                        ),
+                    )
+                )
             raise UserError(_("There is no completed visit to invoice."))
         if not self.env["account.move"].has_access("read"):
             return True
@@ -541,6 +573,7 @@ class WorkOrderRecurrence(models.Model):
             "generated_until",
             "next_generation_date",
             "period_invoiced_until",
+            "next_invoicing_date",
         }
 
     def _get_regeneration_fields(self):
@@ -604,6 +637,39 @@ class WorkOrderRecurrence(models.Model):
                         field=field._description_string(self.env),
                     )
                 )
+            if field.required and field.type == "many2one" and not value:
+                raise ValidationError(
+                    _(
+                        "%(field)s is required.",
+                        field=field._description_string(self.env),
+                    )
+                )
+            if field.type == "date" and value:
+                try:
+                    fields.Date.to_date(value)
+                except (TypeError, ValueError):
+                    raise ValidationError(
+                        _(
+                            "%(field)s: %(value)s is not a valid date.",
+                            field=field._description_string(self.env),
+                            value=repr(value)[:40],
+                        )
+                    ) from None
+            if field.type in ("integer", "float") and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
+                if value is False and not field.required:
+                    continue
+                raise ValidationError(
+                    _(
+                        "%(field)s: %(value)s is not a number.",
+                        field=field._description_string(self.env),
+                        value=repr(value)[:40],
+                    )
+                )
+            bounds = self._get_input_bounds().get(fname)
+            if bounds and not bounds[0] <= value <= bounds[1]:
+                raise ValidationError(bounds[2])
             if field.type == "many2one" and value:
                 if isinstance(value, models.BaseModel):
                     continue  # a record: the ORM writes its id
@@ -621,6 +687,71 @@ class WorkOrderRecurrence(models.Model):
                             value=repr(value)[:40],
                         )
                     )
+
+    def _get_input_bounds(self):
+        """{field: (lowest, highest, message)} of the numbers of the rule,
+        checked before anything is written (the visits follow the rule at
+        once)."""
+        return {
+            "repeat_interval": (
+                1,
+                MAX_REPEAT_INTERVAL,
+                _(
+                    "The visits repeat every 1 to %(max)s days, weeks, months or "
+                    "years.",
+                    max=MAX_REPEAT_INTERVAL,
+                ),
+            ),
+            "time_of_day": (
+                0,
+                24 - 1 / 3600,
+                _("The time of the visits is between 00:00 and 23:59."),
+            ),
+            "month_day": (1, 31, _("The day of the month is between 1 and 31.")),
+            "horizon_days": (1, 366, _("The look-ahead is between 1 and 366 days.")),
+            "repeat_count": (
+                0,
+                MAX_REPEAT_COUNT,
+                _(
+                    "The number of visits is between 1 and %(max)s.",
+                    max=MAX_REPEAT_COUNT,
+                ),
+            ),
+        }
+
+    @api.constrains("partner_id", "service_address_id")
+    def _check_service_address(self):
+        for agreement in self:
+            address = agreement.service_address_id
+            if (
+                address
+                and address.commercial_partner_id
+                != agreement.partner_id.commercial_partner_id
+            ):
+                raise ValidationError(
+                    _(
+                        "%(address)s is not an address of %(customer)s. Choose one of "
+                        "the customer's own addresses, or create a new one for them.",
+                        address=address.display_name,
+                        customer=agreement.partner_id.commercial_partner_id.display_name,
+                    )
+                )
+
+    @api.constrains("user_id")
+    def _check_technician(self):
+        group = "work_order.group_work_order_user"
+        for agreement in self:
+            user = agreement.user_id
+            if user and (user.share or not user.has_group(group)):
+                raise ValidationError(
+                    _(
+                        "%(user)s has no access to Work Orders and cannot be the "
+                        "technician of %(agreement)s. Give them the Work Orders "
+                        "User role in Settings ▸ Users first.",
+                        user=user.name,
+                        agreement=agreement.name,
+                    )
+                )
 
     def _check_protected_fields(self, vals):
         if self._is_agreement_call():

@@ -3,6 +3,7 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 import pytz
+from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 from psycopg2 import Error as PsycopgError
 
@@ -27,14 +28,22 @@ class WorkOrderRecurrence(models.Model):
     # ------------------------------------------------------------------
 
     def _get_future_visits(self):
-        """The visits from today on that have not started."""
+        """The visits still ahead (planned from now on) that have not started.
+
+        By the visit's time, not its date: west of UTC, a visit later today has
+        a local date before UTC's."""
         if not self:
             return self.env["work.order"]
         return self.env["work.order"].search(
             [
                 ("recurrence_id", "in", self.ids),
-                ("recurrence_date", ">=", fields.Date.today()),
+                ("recurrence_date", "!=", False),
                 ("state", "in", self._get_upcoming_visit_states()),
+                "|",
+                ("scheduled_date", ">=", fields.Datetime.now()),
+                "&",
+                ("scheduled_date", "=", False),
+                ("recurrence_date", ">=", fields.Date.today()),
             ],
             order="recurrence_date, id",
         )
@@ -244,9 +253,11 @@ class WorkOrderRecurrence(models.Model):
         inside the look-ahead are created (running agreements only).
         """
         today = fields.Date.today()
+        # every slot of the series counts, but those of the visits that follow
+        # (the visits changed alone still hold theirs)
         counted = self.filtered(
             lambda a: a.repeat_type == "count"
-        )._count_series_visits(before=today)
+        )._count_series_visits()
         upcoming = self._get_future_visits()
         # a visit changed alone keeps its place, technician and lines
         detached = upcoming.filtered("recurrence_detached")
@@ -254,13 +265,10 @@ class WorkOrderRecurrence(models.Model):
         for agreement in self:
             visits = future.filtered(lambda v, a=agreement: v.recurrence_id == a)
             if agreement.repeat_type == "count":
-                # the visits changed alone still hold their slot of the count
-                counted[agreement] = counted.get(agreement, 0) + len(
-                    detached.filtered(lambda v, a=agreement: v.recurrence_id == a)
-                )
+                counted[agreement] = counted.get(agreement, 0) - len(visits)
             if visits:
-                last = max(visits.mapped("recurrence_date"))
-                in_rule = set(agreement._get_occurrence_dates(today, last))
+                dates = visits.mapped("recurrence_date")
+                in_rule = set(agreement._get_occurrence_dates(min(dates), max(dates)))
                 keep_dates = sorted(
                     d for d in visits.mapped("recurrence_date") if d in in_rule
                 )
@@ -334,12 +342,20 @@ class WorkOrderRecurrence(models.Model):
             vals.update(user_id=False, scheduled_date=target)
         if vals:
             visit.write(vals)
+        if not self.user_id and visit.state == "scheduled":
+            # as at creation: a visit without technician waits, Approved, for
+            # the office to schedule it
+            visit._workflow_write({"state": "approved"})
+            visit._post_visit_note(
+                _(
+                    "The service agreement %(agreement)s no longer names a "
+                    "technician: the visit is back to Approved, to be scheduled.",
+                    agreement=self._get_html_link(),
+                )
+            )
         if new_template:
             # the agreement covers the new lines: approve them again
-            was_scheduled = visit.state == "scheduled"
             visit._action_approve()
-            if was_scheduled and not self.user_id:
-                visit._action_schedule(target)
             visit._post_visit_note(
                 _(
                     "The service agreement %(agreement)s now uses the template "
@@ -366,25 +382,35 @@ class WorkOrderRecurrence(models.Model):
         local = pytz.utc.localize(value).astimezone(pytz.timezone(self._get_tz()))
         return local.date().replace(day=1)
 
-    def _invoice_completed_visits(self, before_month=None):
-        """Invoice the completed visits (with ``before_month``, only those
-        completed before that local month): monthly agreements get one invoice
-        per month, the others one per visit."""
-        if not self:
-            return self.env["account.move"]
-        visits = self.env["work.order"].search(
+    def _get_current_month_start(self):
+        """The first day of the agreement's local month now (west of UTC, the
+        first of the month in UTC is still the last day of the month before)."""
+        return self._get_month_start(fields.Datetime.now())
+
+    def _get_completed_visits(self):
+        return self.env["work.order"].search(
             [("recurrence_id", "in", self.ids), ("state", "=", "completed")],
             order="date_completed, id",
         )
+
+    def _invoice_completed_visits(self):
+        """Invoice the completed visits: per visit for the agreements invoiced
+        per visit; one invoice per month for the monthly ones, for the months
+        that ended (local months: the current one is invoiced once over)."""
+        if not self:
+            return self.env["account.move"]
+        visits = self._get_completed_visits()
+        current_months = {}
         per_visit = self.env["work.order"]
         periods = defaultdict(lambda: self.env["work.order"])
         for visit in visits:
             agreement = visit.recurrence_id
-            month = agreement._get_month_start(visit.date_completed)
-            if before_month and month >= before_month:
-                continue
             if agreement.invoice_policy == "month":
-                periods[agreement, month] |= visit
+                if agreement not in current_months:
+                    current_months[agreement] = agreement._get_current_month_start()
+                month = agreement._get_month_start(visit.date_completed)
+                if month < current_months[agreement]:
+                    periods[agreement, month] |= visit
             else:
                 per_visit |= visit
         invoices = per_visit._create_invoices()
@@ -403,13 +429,12 @@ class WorkOrderRecurrence(models.Model):
         ]
 
     def _get_invoicing_due_domain(self):
-        month_start = fields.Date.today().replace(day=1)
         return [
             ("invoice_policy", "=", "month"),
             ("state", "!=", "draft"),
             "|",
-            ("period_invoiced_until", "=", False),
-            ("period_invoiced_until", "<", month_start),
+            ("next_invoicing_date", "=", False),
+            ("next_invoicing_date", "<=", fields.Date.today()),
         ]
 
     @api.model
@@ -452,13 +477,19 @@ class WorkOrderRecurrence(models.Model):
     def _invoice_closed_months(self):
         """Monthly agreements: invoice the visits completed in the months that
         ended (each agreement's local month)."""
-        invoices = self.env["account.move"]
+        invoices = self._invoice_completed_visits()
+        tomorrow = fields.Date.today() + timedelta(days=1)
+        by_values = defaultdict(lambda: self.browse())
         for agreement in self:
-            month = agreement._get_month_start(fields.Datetime.now())
-            invoices |= agreement._invoice_completed_visits(before_month=month)
-        self._agreement_write(
-            {"period_invoiced_until": fields.Date.today().replace(day=1)}
-        )
+            month = agreement._get_current_month_start()
+            # the job comes back when the local month ends (not before tomorrow:
+            # west of UTC, the local month ends a day after UTC's)
+            following = max(month + relativedelta(months=1), tomorrow)
+            by_values[month, following] |= agreement
+        for (month, following), group in by_values.items():
+            group._agreement_write(
+                {"period_invoiced_until": month, "next_invoicing_date": following}
+            )
         return invoices
 
     def _run_safely(self, work, what):
@@ -490,10 +521,9 @@ class WorkOrderRecurrence(models.Model):
             what,
             error,
         )
-        vals = {"period_invoiced_until": fields.Date.today().replace(day=1)}
-        if what == "visits":
-            vals = {"next_generation_date": fields.Date.today() + timedelta(days=1)}
-        self._agreement_write(vals)
+        # tried again tomorrow; the months not invoiced stay to be invoiced
+        field = "next_generation_date" if what == "visits" else "next_invoicing_date"
+        self._agreement_write({field: fields.Date.today() + timedelta(days=1)})
         self.message_post(
             body=Markup("<p>%s</p><p>%s</p>")
             % (

@@ -47,8 +47,9 @@ class WorkOrder(models.Model):
         readonly=True,
         copy=False,
         groups="base.group_user",
-        help="The office moved this visit, changed its technician or cancelled "
-        "it on its own: changes to the service agreement leave it as it is.",
+        help="The office moved this visit, changed its technician, title or "
+        "instructions or cancelled it on its own: changes to the service "
+        "agreement leave it as it is.",
     )
 
     _sql_constraints = [
@@ -77,8 +78,8 @@ class WorkOrder(models.Model):
 
     def _get_detaching_fields(self):
         """Fields whose change on a single visit (not by its agreement) makes
-        it a visit changed alone."""
-        return {"scheduled_date", "user_id"}
+        it a visit changed alone: its time, technician, title or instructions."""
+        return {"scheduled_date", "user_id", "title", "instructions"}
 
     def _is_agreed_visit_call(self):
         return self.env.context.get(AGREED_VISIT_KEY) is _AGREED_VISIT_MARK
@@ -119,6 +120,36 @@ class WorkOrder(models.Model):
     def _detach_from_recurrence(self):
         """Mark these visits as changed alone."""
         self._workflow_write({"recurrence_detached": True})
+
+    def _get_responsible_user(self):
+        """A visit the daily job created (by OdooBot, inactive) without a
+        technician: the agreement's technician, else the user who set up the
+        agreement, else a work order manager of the company."""
+        responsible = super()._get_responsible_user()
+        agreement = self.sudo().recurrence_id
+        if (responsible and responsible == self.user_id) or not agreement:
+            return responsible
+        for user in (agreement.user_id, agreement.create_uid):
+            if user and user.active and not user.share:
+                return user.with_env(self.env)
+        manager = (
+            self.env["res.users"]
+            .sudo()
+            .search(
+                [
+                    ("share", "=", False),
+                    ("company_ids", "in", self.company_id.id),
+                    (
+                        "groups_id",
+                        "in",
+                        self.env.ref("work_order.group_work_order_manager").id,
+                    ),
+                ],
+                order="id",
+                limit=1,
+            )
+        )
+        return (manager or responsible).with_env(self.env)
 
     def action_view_recurrence(self):
         self.ensure_one()

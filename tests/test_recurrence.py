@@ -6,7 +6,7 @@ from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
 from odoo import SUPERUSER_ID, Command, _, api, fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, HttpCase, new_test_user, tagged, warmup
 from odoo.tools import mute_logger
 
@@ -641,21 +641,22 @@ class TestRecurrenceLifecycle(RecurrenceCommon):
         self.assertFalse(draft.exists())
 
     def test_bad_rules_are_refused(self):
-        for vals in (
-            {"repeat_interval": 0},
-            {"repeat_interval": -1},
-            {"horizon_days": 0},
-            {"horizon_days": 400},
-            {"time_of_day": 24.0},
-            {"time_of_day": -1.0},
-            {"repeat_unit": "month", "month_day": 32},
-            {"repeat_type": "until", "repeat_until": False},
-            {"repeat_type": "until", "repeat_until": "2026-03-01"},
-            {"repeat_type": "count", "repeat_count": 0},
+        # the numbers are refused with a message before the database sees them
+        for vals, error in (
+            ({"repeat_interval": 0}, ValidationError),
+            ({"repeat_interval": -1}, ValidationError),
+            ({"horizon_days": 0}, ValidationError),
+            ({"horizon_days": 400}, ValidationError),
+            ({"time_of_day": 24.0}, ValidationError),
+            ({"time_of_day": -1.0}, ValidationError),
+            ({"repeat_unit": "month", "month_day": 32}, ValidationError),
+            ({"repeat_type": "until", "repeat_until": False}, IntegrityError),
+            ({"repeat_type": "until", "repeat_until": "2026-03-01"}, IntegrityError),
+            ({"repeat_type": "count", "repeat_count": 0}, IntegrityError),
         ):
             with self.subTest(vals=vals):
                 count = self.env["work.order.recurrence"].search_count([])
-                with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+                with mute_logger("odoo.sql_db"), self.assertRaises(error):
                     with self.cr.savepoint():
                         self._agreement(start_date="2026-03-02", **vals)
                 self.assertEqual(
@@ -1575,8 +1576,12 @@ class TestRecurrenceInvoicingConcurrency(ConcurrentWorkOrderCase):
             )
             agreement.action_start()
             visits = agreement.order_ids
+            # completed in a month that ended: the month's invoice is due
             visits.write(
-                {"state": "completed", "date_completed": fields.Datetime.now()}
+                {
+                    "state": "completed",
+                    "date_completed": fields.Datetime.now() - timedelta(days=40),
+                }
             )
             ids = (customer.id, product.id, template.id, agreement.id)
         self.addCleanup(self._delete_agreement, *ids)
