@@ -324,9 +324,10 @@ class TestOnMyWayArrival(DispatchCommon):
         dialog = self._dialog()
         dialog.arrival_minutes = 20
         # 12:20 UTC is 2:20 PM in Paris in May
-        self.assertEqual(dialog.arrival_display, "2:20\u202fPM (Europe/Paris)")
+        # (a space or a narrow no-break space before PM, by Babel's version)
+        self.assertRegex(dialog.arrival_display, r"^2:20\sPM \(Europe/Paris\)$")
         dialog.save().action_confirm()
-        self.assertEqual(self.visit.on_my_way_arrival, "2:20\u202fPM (Europe/Paris)")
+        self.assertRegex(self.visit.on_my_way_arrival, r"^2:20\sPM \(Europe/Paris\)$")
         view = self.env.ref("work_order.work_order_on_my_way_view_form")
         self.assertIn('name="arrival_display"', view.arch)
         self.assertNotIn('name="arrival"', view.arch)
@@ -376,11 +377,11 @@ class TestCustomerDocumentTimes(DispatchCommon):
             }
         )
         text = self._html("work_order.action_report_work_order", order)
-        self.assertIn("9:00\u202fAM (Europe/Paris)", text)
-        self.assertNotIn("07:00:00", text)
+        self.assertRegex(text, r"May 6, 2030, 9:00\sAM \(Europe/Paris\)")
+        self.assertNotIn("07:00", text)
         text = self._html("work_order.action_report_work_order_service", order)
-        self.assertIn("9:00\u202fAM (Europe/Paris)", text)
-        self.assertIn("11:00\u202fAM (Europe/Paris)", text)
+        self.assertRegex(text, r"9:00\sAM \(Europe/Paris\)")
+        self.assertRegex(text, r"11:00\sAM \(Europe/Paris\)")
         self.assertNotIn(":17", text)
 
 

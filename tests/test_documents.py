@@ -360,7 +360,7 @@ class TestQuotationNumberAndTimes(WorkOrderCommon, HttpCase):
         self.assertEqual(len(row), 1)
         self.assertIn(self.sale_order.name, row[0].text_content())
         info = tree.xpath("//div[@id='work_order_info']")[0].text_content()
-        self.assertRegex(info, r"\d{2}:\d{2}")
+        self.assertRegex(info, r"\d:\d{2}")
         self.assertNotRegex(info, r"\d{2}:\d{2}:\d{2}")
 
     def test_documents_show_times_without_seconds(self):
