@@ -71,6 +71,7 @@
         "web.assets_backend": [
             "work_order/static/src/views/*",
             "work_order/static/src/fields/*",
+            "work_order/static/src/scss/*",
         ],
         "web.assets_tests": [
             "work_order/static/tests/tours/**/*",

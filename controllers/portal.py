@@ -450,12 +450,17 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
         methods=["POST"],
         website=True,
     )
-    def portal_work_order_confirm(self, order_id, access_token=None, **kw):
-        """The customer confirms the scheduled visit."""
+    def portal_work_order_confirm(
+        self, order_id, access_token=None, visit_time=None, **kw
+    ):
+        """The customer confirms the scheduled visit (form field ``visit_time``:
+        the time their page showed)."""
         return self._portal_work_order_decide(
             order_id,
             access_token,
-            lambda order, author: order._action_portal_confirm_visit(author=author),
+            lambda order, author: order._action_portal_confirm_visit(
+                author=author, shown_time=visit_time
+            ),
             "visit_confirmed",
             error="visit_refused",
         )
@@ -468,14 +473,15 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
         website=True,
     )
     def portal_work_order_reschedule(
-        self, order_id, access_token=None, message=None, **kw
+        self, order_id, access_token=None, message=None, visit_time=None, **kw
     ):
-        """The customer asks for another time (form field ``message``)."""
+        """The customer asks for another time (form fields ``message`` and
+        ``visit_time``, the time their page showed)."""
         return self._portal_work_order_decide(
             order_id,
             access_token,
             lambda order, author: order._action_portal_request_reschedule(
-                message, author=author
+                message, author=author, shown_time=visit_time
             ),
             "reschedule_requested",
             text_input=message,

@@ -96,6 +96,12 @@ class WorkOrder(models.Model):
         groups="base.group_user",
         help="Sent to the customer with On My Way.",
     )
+    on_my_way_arrival = fields.Char(
+        string="Arrival Sent",
+        compute="_compute_on_my_way_arrival",
+        groups="base.group_user",
+        help="The arrival time sent with On My Way, in the visit's time zone.",
+    )
     visit_calendar_sent_on = fields.Datetime(
         string="Calendar File Sent",
         readonly=True,
@@ -123,6 +129,19 @@ class WorkOrder(models.Model):
         "scheduled visit of today, of which you are a technician (or you are a "
         "manager), that the customer was not told about yet.",
     )
+
+    @api.depends(
+        "on_my_way_eta",
+        "service_address_id.tz",
+        "partner_id.tz",
+        "company_id.partner_id.tz",
+    )
+    @api.depends_context("lang")
+    def _compute_on_my_way_arrival(self):
+        for order in self:
+            order.on_my_way_arrival = (
+                order._format_arrival_time() if order.on_my_way_eta else False
+            )
 
     @api.depends("state", "scheduled_date", "user_id", "user_ids", "on_my_way_eta")
     @api.depends_context("uid")
@@ -618,12 +637,20 @@ class WorkOrder(models.Model):
             "confirmed": _(
                 "You already confirmed the visit for %(order)s.", order=self.name
             ),
+            "changed": _(
+                "The time of the visit for %(order)s changed to %(when)s: please "
+                "check it, then confirm it or ask for another time again.",
+                order=self.name,
+                when=self._format_visit_window(),
+            ),
         }
 
-    def _get_visit_refusal_reason(self, answer):
+    def _get_visit_refusal_reason(self, answer, shown_time=None):
         """Why the customer's ``answer`` ("confirm" or "reschedule", which may
         be sent again to say more) to the visit is refused now (a key of
-        ``_get_visit_refusal_messages``), or False."""
+        ``_get_visit_refusal_messages``), or False. ``shown_time``: the time of
+        the visit on the customer's page (the form's ``visit_time``), if the
+        answer came with one; another time than the planned one is refused."""
         self.ensure_one()
         if self.state == "cancelled":
             return "cancelled"
@@ -637,13 +664,42 @@ class WorkOrder(models.Model):
             return "not_scheduled"
         if self.scheduled_date <= fields.Datetime.now():
             return "past"
+        if shown_time is not None and not self._is_visit_time_shown(shown_time):
+            return "changed"
         if answer == "confirm" and self.appointment_state == "confirmed":
             return "confirmed"
         return False
 
-    def _check_visit_answer(self, answer):
+    def _get_visit_time_stamp(self):
+        """The planned time of the visit as the portal forms carry it
+        (``visit_time``): naive UTC, to the second."""
         self.ensure_one()
-        reason = self._get_visit_refusal_reason(answer)
+        return fields.Datetime.to_string(self.scheduled_date) or ""
+
+    def _is_visit_time_shown(self, shown_time):
+        """Whether ``shown_time`` (a form's ``visit_time``) is the planned time
+        of the visit; anything unreadable is not."""
+        self.ensure_one()
+        return isinstance(shown_time, str) and shown_time == (
+            self._get_visit_time_stamp()
+        )
+
+    def _get_visit_answer_author(self, partner=None):
+        """The partner a visit answer from the portal is recorded for: the
+        visitor's own partner if they belong to the customer (the work order's
+        commercial entity), else the customer. A link forwarded to someone
+        else speaks in the customer's name, never in that person's."""
+        self.ensure_one()
+        customer = self.partner_id
+        if partner and (
+            partner.commercial_partner_id == customer.commercial_partner_id
+        ):
+            return partner
+        return customer
+
+    def _check_visit_answer(self, answer, shown_time=None):
+        self.ensure_one()
+        reason = self._get_visit_refusal_reason(answer, shown_time)
         if reason:
             raise VisitAnswerRefused(self._get_visit_refusal_messages()[reason], reason)
 
@@ -655,17 +711,19 @@ class WorkOrder(models.Model):
             return None
         return self._get_visit_refusal_messages().get(error[len("visit_") :])
 
-    def _action_portal_confirm_visit(self, author=None):
-        """The customer confirms the scheduled visit in the portal."""
+    def _action_portal_confirm_visit(self, author=None, shown_time=None):
+        """The customer confirms the scheduled visit in the portal (the one at
+        ``shown_time``, when the form says which)."""
         self.ensure_one()
         self._lock_rows(nowait=True)
-        self._check_visit_answer("confirm")
+        self._check_visit_answer("confirm", shown_time)
         self._workflow_write(
             {"appointment_state": "confirmed", "appointment_message": False}
         )
         self._close_another_time_activities()
-        author = author or self.partner_id
-        self.message_post(
+        author = self._get_visit_answer_author(author)
+        # like portal's _message_post_helper: the visitor does not become a follower
+        self.with_context(mail_create_nosubscribe=True).message_post(
             body=_(
                 "%(name)s confirmed the visit of %(when)s in the customer portal.",
                 name=author.name,
@@ -698,19 +756,20 @@ class WorkOrder(models.Model):
             )
         return message
 
-    def _action_portal_request_reschedule(self, message, author=None):
-        """The customer asks for another time, saying which suits them; the
+    def _action_portal_request_reschedule(self, message, author=None, shown_time=None):
+        """The customer asks for another time than the visit (the one at
+        ``shown_time``, when the form says which), saying which suits them; the
         responsible user gets a to-do."""
         self.ensure_one()
         # the real reason first: a cancelled visit is not a matter of wording
-        self._check_visit_answer("reschedule")
+        self._check_visit_answer("reschedule", shown_time)
         message = self._check_portal_reschedule_message(message)
         self._lock_rows(nowait=True)
-        self._check_visit_answer("reschedule")
+        self._check_visit_answer("reschedule", shown_time)
         self._workflow_write(
             {"appointment_state": "change_requested", "appointment_message": message}
         )
-        author = author or self.partner_id
+        author = self._get_visit_answer_author(author)
         body = plaintext2html(
             _(
                 "%(name)s asks for another time than %(when)s:",
@@ -718,7 +777,8 @@ class WorkOrder(models.Model):
                 when=self._format_visit_window(),
             )
         ) + plaintext2html(message)
-        self.message_post(
+        # like portal's _message_post_helper: the visitor does not become a follower
+        self.with_context(mail_create_nosubscribe=True).message_post(
             body=body,
             author_id=author.id,
             message_type="comment",

@@ -15,6 +15,10 @@ NEXT_SLOT_HORIZON = timedelta(days=30)
 SLOT_STEP = timedelta(minutes=15)
 # A visit without an estimated duration still holds the moment it starts.
 MIN_VISIT_SPAN = timedelta(minutes=1)
+# A write of ``user_id`` marks its context with the work orders that already had
+# that technician (a frozenset, which no request's context can carry): they are
+# not told "you have been assigned" again.
+TECHNICIAN_KEPT_KEY = "work_order_technician_kept_ids"
 
 
 def _aware(value):
@@ -99,10 +103,15 @@ class WorkOrder(models.Model):
 
     def write(self, vals):
         """A plain write that moves a scheduled visit is a reschedule: its
-        warnings go to the chatter and the customer gets the new time."""
+        warnings go to the chatter and the customer gets the new time. Only a
+        work order whose technician changes tells the technician."""
+        orders = self
+        if "user_id" in vals:
+            kept = self.filtered(lambda order: order.user_id.id == vals["user_id"])
+            orders = self.with_context(**{TECHNICIAN_KEPT_KEY: frozenset(kept.ids)})
         booking_fields = self._get_booking_fields() & set(vals)
         if not booking_fields or self._is_workflow_call():
-            return super().write(vals)
+            return super(WorkOrder, orders).write(vals)
         booked = self.filtered(lambda order: order.state == "scheduled")
         if booked and "scheduled_date" in vals and not vals["scheduled_date"]:
             raise UserError(
@@ -112,7 +121,7 @@ class WorkOrder(models.Model):
                 )
             )
         before = {order.id: order._get_booking_key() for order in booked}
-        result = super().write(vals)
+        result = super(WorkOrder, orders).write(vals)
         changed = booked.filtered(
             lambda order: order._get_booking_key() != before[order.id]
         )
@@ -124,6 +133,28 @@ class WorkOrder(models.Model):
             lambda order: order.scheduled_date != before[order.id][0]
         )._on_visit_planned()
         return result
+
+    def _message_auto_subscribe(self, updated_values, followers_existing_policy="skip"):
+        """Odoo e-mails "you have been assigned" whenever ``user_id`` is
+        written: not to a technician the work order already had (a reschedule,
+        an agreement moving its visits)."""
+        kept = self.env.context.get(TECHNICIAN_KEPT_KEY)
+        if "user_id" not in updated_values or not isinstance(kept, frozenset):
+            return super()._message_auto_subscribe(
+                updated_values, followers_existing_policy
+            )
+        unchanged = self.filtered(lambda order: order.id in kept)
+        others = {
+            fname: value
+            for fname, value in updated_values.items()
+            if fname != "user_id"
+        }
+        super(WorkOrder, unchanged)._message_auto_subscribe(
+            others, followers_existing_policy
+        )
+        return super(WorkOrder, self - unchanged)._message_auto_subscribe(
+            updated_values, followers_existing_policy
+        )
 
     # ------------------------------------------------------------------
     # Booking rules: data other modules extend with super()

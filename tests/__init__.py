@@ -32,3 +32,4 @@ from . import test_visit_time_zone
 from . import test_visit_requests
 from . import test_recurrence_edits
 from . import test_recurrence_periods
+from . import test_dispatch_rules

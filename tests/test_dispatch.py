@@ -1390,9 +1390,11 @@ class TestVisitPortal(DispatchCommon, HttpCase):
 @tagged("post_install", "-at_install")
 class TestDispatchCalendarUi(DispatchCommon, HttpCase):
     def test_drag_in_the_calendar_goes_through_reschedule(self):
+        # next month: a visit cannot be moved into the past
         today = fields.Date.context_today(self.env["work.order"])
-        tenth = datetime(today.year, today.month, 10, 9)
-        fifteenth = datetime(today.year, today.month, 15, 9)
+        month = today.replace(day=1) + timedelta(days=32)
+        tenth = datetime(month.year, month.month, 10, 9)
+        fifteenth = datetime(month.year, month.month, 15, 9)
         order = self._booked(tenth, 2, title="Drag me")
         busy = self._booked(fifteenth, 1, title="Already there")
         self.start_tour("/odoo", "work_order_calendar_tour", login="wo_manager")

@@ -1,7 +1,17 @@
+import math
+from datetime import timedelta
+
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import float_compare
+
+# The longest job the dialog books, in hours (a month of days and nights).
+MAX_DURATION_HOURS = 24 * 31
+# A time this far in the past is refused: enough to book a visit that just
+# began, never a day of another year by a slip of the date picker.
+PAST_TOLERANCE = timedelta(hours=1)
 
 
 class WorkOrderSchedule(models.TransientModel):
@@ -51,19 +61,32 @@ class WorkOrderSchedule(models.TransientModel):
 
     @api.depends("order_id", "scheduled_date", "user_id", "duration")
     def _compute_warnings(self):
+        now = fields.Datetime.now()
         for wizard in self:
             warnings = []
             next_slot = False
             users = wizard._get_users()
-            if wizard.order_id and wizard.scheduled_date and users:
+            duration_error = wizard._get_duration_error()
+            if duration_error:
+                warnings.append({"kind": "duration", "message": duration_error})
+            if wizard.order_id and wizard.scheduled_date:
+                passed = wizard._get_past_warning(now)
+                if passed:
+                    warnings.append({"kind": "past", "message": passed})
+            if (
+                wizard.order_id
+                and wizard.scheduled_date
+                and users
+                and not (duration_error)
+            ):
                 order = wizard.order_id
-                warnings = order._get_schedule_warnings(
+                start = max(wizard.scheduled_date, now)
+                booking = order._get_schedule_warnings(
                     wizard.scheduled_date, users, wizard.duration
                 )
+                warnings += booking
                 if warnings:
-                    next_slot = order._get_next_free_slot(
-                        wizard.scheduled_date, users, wizard.duration
-                    )
+                    next_slot = order._get_next_free_slot(start, users, wizard.duration)
             wizard.has_warnings = bool(warnings)
             wizard.next_free_slot = next_slot
             wizard.warning_html = (
@@ -74,6 +97,29 @@ class WorkOrderSchedule(models.TransientModel):
                 if warnings
                 else False
             )
+
+    def _get_duration_error(self):
+        """Why the duration cannot be booked, or False."""
+        self.ensure_one()
+        duration = self.duration or 0.0
+        if not math.isfinite(duration) or not 0 <= duration <= MAX_DURATION_HOURS:
+            return _(
+                "Enter a duration between 0 and %(max)s hours.",
+                max=MAX_DURATION_HOURS,
+            )
+        return False
+
+    def _get_past_warning(self, now=None):
+        """The warning that the chosen time has passed, or False."""
+        self.ensure_one()
+        now = now or fields.Datetime.now()
+        if not self.scheduled_date or self.scheduled_date >= now:
+            return False
+        return _(
+            "This time has passed: %(when)s. The customer would be told a time "
+            "that is over; choose a time from now on.",
+            when=self.order_id._format_visit_moment(self.scheduled_date),
+        )
 
     def _get_users(self):
         """The technicians booked: the chosen lead and the work order's others."""
@@ -98,8 +144,26 @@ class WorkOrderSchedule(models.TransientModel):
             "context": self.env.context,
         }
 
+    def _check_schedule(self):
+        """Refuse a duration that cannot be booked, and a time already past
+        (beyond ``PAST_TOLERANCE``): the customer would be e-mailed it."""
+        self.ensure_one()
+        duration_error = self._get_duration_error()
+        if duration_error:
+            raise UserError(duration_error)
+        now = fields.Datetime.now()
+        if self.scheduled_date and self.scheduled_date < now - PAST_TOLERANCE:
+            raise UserError(
+                _(
+                    "%(when)s has passed: a visit cannot be planned in the past. "
+                    "Choose a time from now on.",
+                    when=self.order_id._format_visit_moment(self.scheduled_date),
+                )
+            )
+
     def action_confirm(self):
         self.ensure_one()
+        self._check_schedule()
         order = self.order_id
         if float_compare(self.duration, order.estimated_duration, precision_digits=4):
             # part of this (re)scheduling, checked and noted with it: not a

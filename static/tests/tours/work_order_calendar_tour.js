@@ -1,7 +1,7 @@
 /** @odoo-module **/
 import { registry } from "@web/core/registry";
 
-// Data comes from the Python test: "Drag me" on the 10th of this month, and
+// Data comes from the Python test: "Drag me" on the 10th of next month, and
 // another work order of the same technician at the same hour on the 15th.
 registry.category("web_tour.tours").add("work_order_calendar_tour", {
     url: "/odoo/action-work_order.work_order_action?view_type=calendar",
@@ -18,6 +18,11 @@ registry.category("web_tour.tours").add("work_order_calendar_tour", {
         },
         {
             trigger: ".fc-dayGridMonth-view",
+        },
+        {
+            content: "Go to next month",
+            trigger: ".o_calendar_button_next",
+            run: "click",
         },
         {
             content: "Drag the work order to the 15th",
