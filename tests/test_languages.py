@@ -76,7 +76,10 @@ class TestLanguages(WorkOrderCommon, HttpCase):
             order = self._create_order(partner_id=customer.id, title="Portal job")
             order._action_quote()
             self.authenticate(login, login)
-            page = self.url_open(order.get_portal_url()).text.replace("&#39;", "'")
+            # the first page in a language loads its translations: slow on a
+            # busy machine, hence more than the default 12 s
+            response = self.url_open(order.get_portal_url(), timeout=60)
+            page = response.text.replace("&#39;", "'")
             for source, translation in labels.items():
                 with self.subTest(lang=lang, label=source):
                     self.assertIn(translation, page)
