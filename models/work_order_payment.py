@@ -1,10 +1,12 @@
 import logging
 import math
 
-from odoo import Command, _, api, fields, models
+from odoo import SUPERUSER_ID, Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import consteq
 from odoo.tools.misc import hmac as hmac_tool
+
+from .work_order_deposit import MAX_AMOUNT, MAX_AMOUNT_TEXT, QUOTE_DEPOSIT_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -191,19 +193,23 @@ class WorkOrder(models.Model):
 
     def action_mark_approved(self):
         """Mark Approved; a quote awaiting its deposit needs a manager and a reason."""
-        if not any(order._has_to_be_paid() for order in self):
+        if not any(order._is_deposit_missing() for order in self):
             return super().action_mark_approved()
         self._check_transition("action_mark_approved")
-        if not self.env.user.has_group("work_order.group_work_order_manager"):
-            order = next(order for order in self if order._has_to_be_paid())
-            raise UserError(
-                _(
-                    "%(order)s awaits an online deposit of %(amount)s. Only a work "
-                    "order manager can approve it without the deposit.",
-                    order=order.name,
-                    amount=order.currency_id.format(order._get_deposit_remaining()),
-                )
-            )
+        return self._open_deposit_waiver()
+
+    def action_schedule(self):
+        """Schedule; a revised quote whose deposit is still due (sent, then
+        back to draft) needs a manager and a reason first, as Mark Approved."""
+        if not any(order._is_deposit_missing() for order in self):
+            return super().action_schedule()
+        self._check_transition("action_schedule")
+        return self._open_deposit_waiver()
+
+    def _open_deposit_waiver(self):
+        """The manager's dialog to go ahead without the deposit, with a reason;
+        refused to anyone else."""
+        self._check_deposit_waiver_manager()
         if len(self) > 1:
             raise UserError(
                 _(
@@ -215,8 +221,57 @@ class WorkOrder(models.Model):
             "work.order.deposit.waiver", _("Approve Without Deposit")
         )
 
+    def _check_deposit_waiver_manager(self):
+        """Only a work order manager goes ahead without the deposit."""
+        if self.env.user.has_group("work_order.group_work_order_manager"):
+            return
+        order = next(order for order in self if order._is_deposit_missing())
+        raise UserError(
+            _(
+                "%(order)s awaits an online deposit of %(amount)s. Only a work "
+                "order manager can approve it without the deposit.",
+                order=order.name,
+                amount=order.currency_id.format(order._get_deposit_remaining()),
+            )
+        )
+
+    def _check_deposit_settled(self):
+        """Refuse to approve or schedule a work order whose sent quote asks for a
+        deposit neither paid nor waived: every path (Mark Approved, Schedule
+        from Draft after Revise, an RPC call to a wizard) ends here."""
+        if not any(order._is_deposit_missing() for order in self):
+            return
+        self._check_deposit_waiver_manager()
+        order = next(order for order in self if order._is_deposit_missing())
+        raise UserError(
+            _(
+                "%(order)s awaits an online deposit of %(amount)s. To go ahead "
+                "without it, give your reason in Approve Without Deposit (Mark "
+                "Approved, or Schedule on a revised quote).",
+                order=order.name,
+                amount=order.currency_id.format(order._get_deposit_remaining()),
+            )
+        )
+
+    def _action_approve(self):
+        self._check_deposit_settled()
+        return super()._action_approve()
+
+    def _action_schedule(self, scheduled_date, technician=None):
+        self._check_deposit_settled()
+        return super()._action_schedule(scheduled_date, technician=technician)
+
+    def _action_quote(self):
+        # a waiver was given for the quote it approved, not for a new one
+        self.filtered("deposit_waiver_reason")._workflow_write(
+            {"deposit_waiver_reason": False}
+        )
+        return super()._action_quote()
+
     def _action_approve_without_deposit(self, reason):
-        """A manager approves a quote without its deposit, saying why."""
+        """A manager approves a quote without its deposit, saying why; on a
+        revised quote back in draft, the reason is recorded and Schedule opens.
+        """
         self.ensure_one()
         if not self.env.user.has_group("work_order.group_work_order_manager"):
             raise UserError(
@@ -228,10 +283,26 @@ class WorkOrder(models.Model):
                 _("Say why the work order is approved without its deposit.")
             )
         self._lock_rows()
+        if self.state == "draft":
+            self._check_transition("action_schedule")
+            if self._is_deposit_missing():
+                self._workflow_write({"deposit_waiver_reason": reason})
+            action = self.action_schedule()
+            # the calendar's drag and drop proposed a time: keep it
+            action["context"] = {
+                **action["context"],
+                **{
+                    key: value
+                    for key, value in self.env.context.items()
+                    if key in ("default_scheduled_date", "default_duration")
+                },
+            }
+            return action
         self._check_transition("action_mark_approved")
-        if self._has_to_be_paid():  # not paid meanwhile
+        if self._is_deposit_missing():  # not paid meanwhile
             self._workflow_write({"deposit_waiver_reason": reason})
         self._action_approve()
+        return None
 
     def action_cancel(self):
         res = super().action_cancel()
@@ -290,6 +361,20 @@ class WorkOrder(models.Model):
         return (
             self.state == "quoted"
             and self.require_payment
+            and self.currency_id.compare_amounts(self.amount_total, 0) > 0
+            and not self._is_deposit_reached()
+        )
+
+    def _is_deposit_missing(self):
+        """Whether the work order may not be approved nor scheduled yet: the
+        quote sent to the customer asks for a deposit neither paid nor waived
+        by a manager, also once the quote is revised back to draft."""
+        self.ensure_one()
+        return (
+            self.state in QUOTE_DEPOSIT_STATES
+            and (self.state == "quoted" or bool(self.date_quoted))
+            and self.require_payment
+            and not self.deposit_waiver_reason
             and self.currency_id.compare_amounts(self.amount_total, 0) > 0
             and not self._is_deposit_reached()
         )
