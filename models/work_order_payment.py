@@ -472,6 +472,16 @@ class WorkOrder(models.Model):
             raise UserError(
                 _("Nothing remains to be paid on %(order)s.", order=self.name)
             )
+        # the range before the rounding: 1e308 overflows it
+        if amount <= 0:
+            raise UserError(_("The amount to pay must be positive."))
+        if amount > MAX_AMOUNT:
+            raise UserError(
+                _(
+                    "The amount to pay cannot be more than %(max)s.",
+                    max=MAX_AMOUNT_TEXT,
+                )
+            )
         amount = self.currency_id.round(amount)
         if self.currency_id.compare_amounts(amount, 0) <= 0:
             raise UserError(_("The amount to pay must be positive."))
