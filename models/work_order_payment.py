@@ -76,8 +76,8 @@ class WorkOrder(models.Model):
         string="Overpaid",
         compute="_compute_amount_overpaid",
         compute_sudo=True,
-        help="What the online payments exceed the total of the work order by: to "
-        "refund, or to keep as a credit.",
+        help="What the payments exceed the final total by (the invoice's once "
+        "posted): to refund, or to keep as a credit.",
         groups="base.group_user",
     )
     awaiting_deposit = fields.Boolean(
@@ -127,6 +127,7 @@ class WorkOrder(models.Model):
             )
 
     @api.depends(
+        "state",
         "amount_total",
         "amount_paid",
         "invoice_ids.state",
@@ -135,13 +136,22 @@ class WorkOrder(models.Model):
     def _compute_amount_due(self):
         for order in self:
             invoices = order._get_posted_invoices()
-            if invoices:
+            if order.state == "cancelled":
+                due = 0.0  # nothing is owed on a cancelled work order
+            elif invoices:
                 due = sum(invoices.mapped("amount_residual"))
             else:
-                due = order.amount_total - order.amount_paid
+                due = order._get_final_total() - order.amount_paid
             order.amount_due = max(order.currency_id.round(due), 0.0)
 
-    @api.depends("amount_total", "amount_paid")
+    @api.depends(
+        "amount_total",
+        "amount_paid",
+        "date_completed",
+        "invoice_ids.state",
+        "invoice_ids.amount_total",
+        "invoice_ids.amount_residual",
+    )
     def _compute_amount_overpaid(self):
         for order in self:
             order.amount_overpaid = order._get_overpaid_amount()
@@ -669,7 +679,7 @@ class WorkOrder(models.Model):
         self.ensure_one()
         currency = self.currency_id
         overpaid = self._get_overpaid_amount()
-        paid = self._get_paid_amount()
+        paid = self._get_received_amount()
         required = self._get_prepayment_required_amount()
         if currency.compare_amounts(overpaid, 0) > 0:
             body = _(
@@ -677,7 +687,7 @@ class WorkOrder(models.Model):
                 "total (%(total)s): %(excess)s too much was paid (last payment: "
                 "%(reference)s). Refund the difference, or keep it as a credit.",
                 paid=currency.format(paid),
-                total=currency.format(self.amount_total),
+                total=currency.format(self._get_final_total()),
                 excess=currency.format(overpaid),
                 reference=transaction.reference,
             )
@@ -693,6 +703,25 @@ class WorkOrder(models.Model):
         else:
             return
         self._message_log(body=body)
+
+    def _log_invoice_overpayment(self):
+        """The final invoice was posted: leave the office a note when what the
+        customer already paid is more than it."""
+        for order in self:
+            currency = order.currency_id
+            overpaid = order._get_overpaid_amount()
+            if currency.compare_amounts(overpaid, 0) <= 0:
+                continue
+            order._message_log(
+                body=_(
+                    "The payments of this work order (%(paid)s) are more than its "
+                    "invoice (%(total)s): %(excess)s too much was paid. Refund the "
+                    "difference, or keep it as a credit.",
+                    paid=currency.format(order._get_received_amount()),
+                    total=currency.format(order._get_final_total()),
+                    excess=currency.format(overpaid),
+                )
+            )
 
     def _post_payment_warning(self, body, summary):
         """Tell the office about a payment that needs a decision (a refund)."""
@@ -748,11 +777,40 @@ class WorkOrder(models.Model):
             0.0,
         )
 
+    def _get_final_total(self):
+        """What the customer pays in the end: the total of the posted invoices,
+        else, once the work is done, what the invoice will bill, else the
+        agreed total."""
+        self.ensure_one()
+        invoices = self._get_posted_invoices()
+        if invoices:
+            return self.currency_id.round(sum(invoices.mapped("amount_total")))
+        if self.date_completed:
+            return self._get_invoice_total()
+        return self.amount_total
+
+    def _get_received_amount(self):
+        """What the customer actually paid: the online payments, or what the
+        posted invoices record as paid when that is more (a payment by other
+        means reconciled with them)."""
+        self.ensure_one()
+        paid = self._get_paid_amount()
+        invoices = self._get_posted_invoices()
+        if invoices:
+            settled = sum(invoices.mapped("amount_total")) - sum(
+                invoices.mapped("amount_residual")
+            )
+            paid = max(paid, settled)
+        return self.currency_id.round(paid)
+
     def _get_overpaid_amount(self):
-        """What the online payments exceed the total by (0 when they do not)."""
+        """What the payments exceed the final total by (0 when they do not)."""
         self.ensure_one()
         return max(
-            self.currency_id.round(self._get_paid_amount() - self.amount_total), 0.0
+            self.currency_id.round(
+                self._get_received_amount() - self._get_final_total()
+            ),
+            0.0,
         )
 
     def _get_refundable_amount(self):
