@@ -107,7 +107,12 @@ class AccountMove(models.Model):
         ):
             for order in move.sudo().work_order_ids:
                 order._link_transactions_to_invoice(move)
-        return super()._post(soft)
+        posted = super()._post(soft)
+        # paid before the final invoice, and more than it: the office is told
+        posted.filtered(
+            lambda move: move.move_type == "out_invoice"
+        ).sudo().work_order_ids._log_invoice_overpayment()
+        return posted
 
     def _check_work_order_link(self, operation):
         """The invoice link is the work order's invoice_ids: Generate Invoice

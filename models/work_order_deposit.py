@@ -139,7 +139,7 @@ class WorkOrder(models.Model):
                 amount, currency, company, fields.Date.context_today(order)
             )
 
-    @api.depends("state")
+    @api.depends("state", "date_quoted")
     @api.depends_context("uid")
     def _compute_deposit_terms_locked(self):
         is_manager = self._is_deposit_terms_manager()
@@ -227,10 +227,11 @@ class WorkOrder(models.Model):
         ]
 
     def _are_deposit_terms_sent(self):
-        """Whether the customer was sent the quote with its deposit terms (a
-        revised quote goes back to draft)."""
+        """Whether the customer was sent the quote with its deposit terms. A
+        quote revised back to draft keeps them: it was sent, and Revise must
+        not open a way round the deposit."""
         self.ensure_one()
-        return self.state != "draft"
+        return self.state != "draft" or bool(self.date_quoted)
 
     def _is_deposit_terms_manager(self):
         return self.env.su or self.env.user.has_group(

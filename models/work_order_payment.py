@@ -1,10 +1,12 @@
 import logging
 import math
 
-from odoo import Command, _, api, fields, models
+from odoo import SUPERUSER_ID, Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import consteq
 from odoo.tools.misc import hmac as hmac_tool
+
+from .work_order_deposit import MAX_AMOUNT, MAX_AMOUNT_TEXT, QUOTE_DEPOSIT_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -74,8 +76,8 @@ class WorkOrder(models.Model):
         string="Overpaid",
         compute="_compute_amount_overpaid",
         compute_sudo=True,
-        help="What the online payments exceed the total of the work order by: to "
-        "refund, or to keep as a credit.",
+        help="What the payments exceed the final total by (the invoice's once "
+        "posted): to refund, or to keep as a credit.",
         groups="base.group_user",
     )
     awaiting_deposit = fields.Boolean(
@@ -125,6 +127,7 @@ class WorkOrder(models.Model):
             )
 
     @api.depends(
+        "state",
         "amount_total",
         "amount_paid",
         "invoice_ids.state",
@@ -133,13 +136,22 @@ class WorkOrder(models.Model):
     def _compute_amount_due(self):
         for order in self:
             invoices = order._get_posted_invoices()
-            if invoices:
+            if order.state == "cancelled":
+                due = 0.0  # nothing is owed on a cancelled work order
+            elif invoices:
                 due = sum(invoices.mapped("amount_residual"))
             else:
-                due = order.amount_total - order.amount_paid
+                due = order._get_final_total() - order.amount_paid
             order.amount_due = max(order.currency_id.round(due), 0.0)
 
-    @api.depends("amount_total", "amount_paid")
+    @api.depends(
+        "amount_total",
+        "amount_paid",
+        "date_completed",
+        "invoice_ids.state",
+        "invoice_ids.amount_total",
+        "invoice_ids.amount_residual",
+    )
     def _compute_amount_overpaid(self):
         for order in self:
             order.amount_overpaid = order._get_overpaid_amount()
@@ -191,19 +203,23 @@ class WorkOrder(models.Model):
 
     def action_mark_approved(self):
         """Mark Approved; a quote awaiting its deposit needs a manager and a reason."""
-        if not any(order._has_to_be_paid() for order in self):
+        if not any(order._is_deposit_missing() for order in self):
             return super().action_mark_approved()
         self._check_transition("action_mark_approved")
-        if not self.env.user.has_group("work_order.group_work_order_manager"):
-            order = next(order for order in self if order._has_to_be_paid())
-            raise UserError(
-                _(
-                    "%(order)s awaits an online deposit of %(amount)s. Only a work "
-                    "order manager can approve it without the deposit.",
-                    order=order.name,
-                    amount=order.currency_id.format(order._get_deposit_remaining()),
-                )
-            )
+        return self._open_deposit_waiver()
+
+    def action_schedule(self):
+        """Schedule; a revised quote whose deposit is still due (sent, then
+        back to draft) needs a manager and a reason first, as Mark Approved."""
+        if not any(order._is_deposit_missing() for order in self):
+            return super().action_schedule()
+        self._check_transition("action_schedule")
+        return self._open_deposit_waiver()
+
+    def _open_deposit_waiver(self):
+        """The manager's dialog to go ahead without the deposit, with a reason;
+        refused to anyone else."""
+        self._check_deposit_waiver_manager()
         if len(self) > 1:
             raise UserError(
                 _(
@@ -215,8 +231,57 @@ class WorkOrder(models.Model):
             "work.order.deposit.waiver", _("Approve Without Deposit")
         )
 
+    def _check_deposit_waiver_manager(self):
+        """Only a work order manager goes ahead without the deposit."""
+        if self.env.user.has_group("work_order.group_work_order_manager"):
+            return
+        order = next(order for order in self if order._is_deposit_missing())
+        raise UserError(
+            _(
+                "%(order)s awaits an online deposit of %(amount)s. Only a work "
+                "order manager can approve it without the deposit.",
+                order=order.name,
+                amount=order.currency_id.format(order._get_deposit_remaining()),
+            )
+        )
+
+    def _check_deposit_settled(self):
+        """Refuse to approve or schedule a work order whose sent quote asks for a
+        deposit neither paid nor waived: every path (Mark Approved, Schedule
+        from Draft after Revise, an RPC call to a wizard) ends here."""
+        if not any(order._is_deposit_missing() for order in self):
+            return
+        self._check_deposit_waiver_manager()
+        order = next(order for order in self if order._is_deposit_missing())
+        raise UserError(
+            _(
+                "%(order)s awaits an online deposit of %(amount)s. To go ahead "
+                "without it, give your reason in Approve Without Deposit (Mark "
+                "Approved, or Schedule on a revised quote).",
+                order=order.name,
+                amount=order.currency_id.format(order._get_deposit_remaining()),
+            )
+        )
+
+    def _action_approve(self):
+        self._check_deposit_settled()
+        return super()._action_approve()
+
+    def _action_schedule(self, scheduled_date, technician=None):
+        self._check_deposit_settled()
+        return super()._action_schedule(scheduled_date, technician=technician)
+
+    def _action_quote(self):
+        # a waiver was given for the quote it approved, not for a new one
+        self.filtered("deposit_waiver_reason")._workflow_write(
+            {"deposit_waiver_reason": False}
+        )
+        return super()._action_quote()
+
     def _action_approve_without_deposit(self, reason):
-        """A manager approves a quote without its deposit, saying why."""
+        """A manager approves a quote without its deposit, saying why; on a
+        revised quote back in draft, the reason is recorded and Schedule opens.
+        """
         self.ensure_one()
         if not self.env.user.has_group("work_order.group_work_order_manager"):
             raise UserError(
@@ -228,10 +293,26 @@ class WorkOrder(models.Model):
                 _("Say why the work order is approved without its deposit.")
             )
         self._lock_rows()
+        if self.state == "draft":
+            self._check_transition("action_schedule")
+            if self._is_deposit_missing():
+                self._workflow_write({"deposit_waiver_reason": reason})
+            action = self.action_schedule()
+            # the calendar's drag and drop proposed a time: keep it
+            action["context"] = {
+                **action["context"],
+                **{
+                    key: value
+                    for key, value in self.env.context.items()
+                    if key in ("default_scheduled_date", "default_duration")
+                },
+            }
+            return action
         self._check_transition("action_mark_approved")
-        if self._has_to_be_paid():  # not paid meanwhile
+        if self._is_deposit_missing():  # not paid meanwhile
             self._workflow_write({"deposit_waiver_reason": reason})
         self._action_approve()
+        return None
 
     def action_cancel(self):
         res = super().action_cancel()
@@ -290,6 +371,20 @@ class WorkOrder(models.Model):
         return (
             self.state == "quoted"
             and self.require_payment
+            and self.currency_id.compare_amounts(self.amount_total, 0) > 0
+            and not self._is_deposit_reached()
+        )
+
+    def _is_deposit_missing(self):
+        """Whether the work order may not be approved nor scheduled yet: the
+        quote sent to the customer asks for a deposit neither paid nor waived
+        by a manager, also once the quote is revised back to draft."""
+        self.ensure_one()
+        return (
+            self.state in QUOTE_DEPOSIT_STATES
+            and (self.state == "quoted" or bool(self.date_quoted))
+            and self.require_payment
+            and not self.deposit_waiver_reason
             and self.currency_id.compare_amounts(self.amount_total, 0) > 0
             and not self._is_deposit_reached()
         )
@@ -386,6 +481,16 @@ class WorkOrder(models.Model):
         if self.currency_id.is_zero(self.amount_due):
             raise UserError(
                 _("Nothing remains to be paid on %(order)s.", order=self.name)
+            )
+        # the range before the rounding: 1e308 overflows it
+        if amount <= 0:
+            raise UserError(_("The amount to pay must be positive."))
+        if amount > MAX_AMOUNT:
+            raise UserError(
+                _(
+                    "The amount to pay cannot be more than %(max)s.",
+                    max=MAX_AMOUNT_TEXT,
+                )
             )
         amount = self.currency_id.round(amount)
         if self.currency_id.compare_amounts(amount, 0) <= 0:
@@ -515,7 +620,10 @@ class WorkOrder(models.Model):
         work order once, and a payment for a work order that no longer awaits
         one changes nothing but is shown to the office.
         """
-        for order in self:
+        # As OdooBot: the payment is often processed in a visitor's request, and
+        # the notes, the state's tracking and the office's to-dos would
+        # otherwise be signed "Public user".
+        for order in self.with_user(SUPERUSER_ID):
             order._lock_rows()
             # A lock alone does not stop a concurrent payment that read the work
             # order before this one committed: writing the row does. The other
@@ -571,7 +679,7 @@ class WorkOrder(models.Model):
         self.ensure_one()
         currency = self.currency_id
         overpaid = self._get_overpaid_amount()
-        paid = self._get_paid_amount()
+        paid = self._get_received_amount()
         required = self._get_prepayment_required_amount()
         if currency.compare_amounts(overpaid, 0) > 0:
             body = _(
@@ -579,7 +687,7 @@ class WorkOrder(models.Model):
                 "total (%(total)s): %(excess)s too much was paid (last payment: "
                 "%(reference)s). Refund the difference, or keep it as a credit.",
                 paid=currency.format(paid),
-                total=currency.format(self.amount_total),
+                total=currency.format(self._get_final_total()),
                 excess=currency.format(overpaid),
                 reference=transaction.reference,
             )
@@ -595,6 +703,25 @@ class WorkOrder(models.Model):
         else:
             return
         self._message_log(body=body)
+
+    def _log_invoice_overpayment(self):
+        """The final invoice was posted: leave the office a note when what the
+        customer already paid is more than it."""
+        for order in self:
+            currency = order.currency_id
+            overpaid = order._get_overpaid_amount()
+            if currency.compare_amounts(overpaid, 0) <= 0:
+                continue
+            order._message_log(
+                body=_(
+                    "The payments of this work order (%(paid)s) are more than its "
+                    "invoice (%(total)s): %(excess)s too much was paid. Refund the "
+                    "difference, or keep it as a credit.",
+                    paid=currency.format(order._get_received_amount()),
+                    total=currency.format(order._get_final_total()),
+                    excess=currency.format(overpaid),
+                )
+            )
 
     def _post_payment_warning(self, body, summary):
         """Tell the office about a payment that needs a decision (a refund)."""
@@ -650,11 +777,40 @@ class WorkOrder(models.Model):
             0.0,
         )
 
+    def _get_final_total(self):
+        """What the customer pays in the end: the total of the posted invoices,
+        else, once the work is done, what the invoice will bill, else the
+        agreed total."""
+        self.ensure_one()
+        invoices = self._get_posted_invoices()
+        if invoices:
+            return self.currency_id.round(sum(invoices.mapped("amount_total")))
+        if self.date_completed:
+            return self._get_invoice_total()
+        return self.amount_total
+
+    def _get_received_amount(self):
+        """What the customer actually paid: the online payments, or what the
+        posted invoices record as paid when that is more (a payment by other
+        means reconciled with them)."""
+        self.ensure_one()
+        paid = self._get_paid_amount()
+        invoices = self._get_posted_invoices()
+        if invoices:
+            settled = sum(invoices.mapped("amount_total")) - sum(
+                invoices.mapped("amount_residual")
+            )
+            paid = max(paid, settled)
+        return self.currency_id.round(paid)
+
     def _get_overpaid_amount(self):
-        """What the online payments exceed the total by (0 when they do not)."""
+        """What the payments exceed the final total by (0 when they do not)."""
         self.ensure_one()
         return max(
-            self.currency_id.round(self._get_paid_amount() - self.amount_total), 0.0
+            self.currency_id.round(
+                self._get_received_amount() - self._get_final_total()
+            ),
+            0.0,
         )
 
     def _get_refundable_amount(self):

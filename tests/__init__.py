@@ -17,6 +17,7 @@ from . import test_dispatch
 from . import test_payment
 from . import test_payment_deposit
 from . import test_payment_rules
+from . import test_payment_guards
 from . import test_checks
 from . import test_time
 from . import test_onsite

@@ -53,6 +53,62 @@ class PaymentLinkWizard(models.TransientModel):
                 )
             )
 
+    @api.depends("amount", "amount_max")
+    def _compute_warning_message(self):
+        result = super()._compute_warning_message()
+        for wizard in self.filtered(lambda w: w.res_model == "work.order"):
+            wizard.warning_message = wizard._get_work_order_link_error() or ""
+        return result
+
+    @api.depends("amount", "currency_id", "partner_id", "company_id")
+    def _compute_link(self):
+        # no link to copy for an amount the work order cannot be paid
+        refused = self.filtered(
+            lambda w: w.res_model == "work.order" and w._get_work_order_link_error()
+        )
+        refused.link = False
+        return super(PaymentLinkWizard, self - refused)._compute_link()
+
+    @api.constrains("amount", "res_model", "res_id")
+    def _check_work_order_link_due(self):
+        for wizard in self.filtered(lambda w: w.res_model == "work.order"):
+            error = wizard._get_work_order_link_error()
+            if error:
+                raise ValidationError(error)
+
+    def _get_work_order_link_error(self):
+        """Why the link's amount cannot be paid on its work order, or None: a
+        link pays what remains due, neither nothing (the customer would open a
+        page with nothing to pay) nor more."""
+        self.ensure_one()
+        order = self.env["work.order"].browse(self.res_id).exists()
+        if not order or not is_amount(self.amount):
+            return None  # no work order, or refused before it is written
+        currency = self.currency_id or order.currency_id
+        due = order.amount_due
+        if currency.is_zero(due):
+            return _(
+                "Nothing remains to be paid on %(order)s: there is no payment link "
+                "to send.",
+                order=order.name,
+            )
+        if currency.compare_amounts(self.amount, 0) <= 0:
+            return _(
+                "Enter the amount of the payment link: more than 0, at most "
+                "%(due)s (what remains to be paid on %(order)s).",
+                due=currency.format(due),
+                order=order.name,
+            )
+        if currency.compare_amounts(self.amount, due) > 0:
+            return _(
+                "The payment link asks for %(amount)s, more than what remains to "
+                "be paid on %(order)s: %(due)s.",
+                amount=currency.format(self.amount),
+                order=order.name,
+                due=currency.format(due),
+            )
+        return None
+
     def _prepare_query_params(self, related_document):
         """Override of `payment`: the link pays the work order (see the portal
         controller's `payment_pay`), which fixes the partner and the currency.

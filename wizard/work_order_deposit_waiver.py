@@ -23,4 +23,4 @@ class WorkOrderDepositWaiver(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
-        self.order_id._action_approve_without_deposit(self.reason)
+        return self.order_id._action_approve_without_deposit(self.reason)
