@@ -309,17 +309,23 @@ class WorkOrder(models.Model):
     def _has_to_be_signed(self):
         return super()._has_to_be_signed() or self._is_awaiting_reapproval()
 
+    def _is_revised_quote(self):
+        """Whether the customer document is a Revised Quote: the total changed
+        since the approval. One rule for the PDF's title, its file name and the
+        mail, also while the revised quote is being sent (not awaiting the new
+        approval yet)."""
+        self.ensure_one()
+        return self.state in self._get_reapproval_states() and bool(
+            self.approval_outdated
+        )
+
     def _get_report_base_filename(self):
         self.ensure_one()
-        if self.state in self._get_reapproval_states() and self.approval_outdated:
+        if self._is_revised_quote():
             return _("Revised Quote - %(number)s", number=self.name)
         return super()._get_report_base_filename()
 
     def _send_document_label(self, kind):
-        if (
-            kind == "quote"
-            and self.state in self._get_reapproval_states()
-            and self.approval_outdated
-        ):
+        if kind == "quote" and self._is_revised_quote():
             return _("Revised Quote")
         return super()._send_document_label(kind)

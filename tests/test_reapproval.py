@@ -128,6 +128,17 @@ class TestReapproval(ReapprovalCommon):
         self.assertEqual(
             self.order._get_report_base_filename(), f"Revised Quote - {self.order.name}"
         )
+        # the attached document is titled as it is named, before the work order
+        # awaits the new approval
+        self.assertFalse(self.order.reapproval_state)
+        for html_doc in (
+            composer.attachment_ids.raw.decode(),
+            self.env["ir.actions.report"]
+            ._render_qweb_html("work_order.action_report_work_order", self.order.ids)[0]
+            .decode(),
+        ):
+            self.assertIn("Revised Quote #", html_doc)
+            self.assertNotIn("Work Order #", html_doc)
         composer.action_send_mail()
         self.assertEqual(self.order.reapproval_state, "pending")
         # once approved again, the document is the work order again
