@@ -4,6 +4,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, create_index
 
+from .input_check import TITLE_MAX_LENGTH
+
 STATES = [
     ("draft", "Draft"),
     ("quoted", "Quoted"),
@@ -21,7 +23,12 @@ STATES = [
 class WorkOrder(models.Model):
     _name = "work.order"
     _description = "Work Order"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "portal.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+        "work.order.input.mixin",
+    ]
     _order = "priority desc, id desc"
     _rec_names_search = ["name", "title", "partner_id.name"]
     _check_company_auto = True
@@ -353,6 +360,9 @@ class WorkOrder(models.Model):
     def _expand_states(self, states, domain):
         """Kanban columns in lifecycle order, empty ones included."""
         return [key for key, _label in STATES]
+
+    def _get_checked_text_fields(self):
+        return {**super()._get_checked_text_fields(), "title": TITLE_MAX_LENGTH}
 
     @api.constrains("estimated_duration")
     def _check_estimated_duration(self):

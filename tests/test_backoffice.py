@@ -611,6 +611,71 @@ class TestNewServiceAddress(WorkOrderCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestInputRefusals(WorkOrderCommon):
+    """Text and numbers the database or Python would refuse with a raw error
+    are refused with a message saying which field, and nothing is stored."""
+
+    def test_control_characters_refused(self):
+        orders = self.env["work.order"].search_count([])
+        for vals in ({"title": "Pump\x00repair"}, {"title": "Bidi \u202e trick"}):
+            with self.subTest(vals=vals):
+                with self.assertRaisesRegex(ValidationError, "^Title contains char"):
+                    self._create_order(**vals)
+                with self.assertRaisesRegex(ValidationError, "^Title contains char"):
+                    self.order.write(vals)
+        self.assertEqual(self.env["work.order"].search_count([]), orders)
+        self.assertEqual(self.order.title, "Fix the pump")
+        line = self.order.line_ids[:1]
+        name = line.name
+        with self.assertRaisesRegex(ValidationError, "contains characters"):
+            line.write({"name": "Seal\x00"})
+        with self.assertRaisesRegex(ValidationError, "contains characters"):
+            self._create_order(
+                line_ids=[Command.create({"product_id": self.part.id, "name": "a\x00"})]
+            )
+        self.assertEqual(line.name, name)
+        # a description over several lines stays possible
+        line.write({"name": "Seal\n\tsecond line"})
+        with self.assertRaisesRegex(ValidationError, "contains characters"):
+            self.env["work.order.new.address"].create(
+                {"order_id": self.order.id, "street": "5 Jetty\x00", "city": "X"}
+            )
+
+    def test_title_length_capped(self):
+        with self.assertRaisesRegex(ValidationError, "Title is too long.*at most 500"):
+            self._create_order(title="x" * 2_000_000)
+        with self.assertRaisesRegex(ValidationError, "Title is too long"):
+            self.order.write({"title": "x" * 501})
+        self.order.write({"title": "x" * 500})
+        self.assertEqual(len(self.order.title), 500)
+
+    def test_quantities_and_prices_finite_and_bounded(self):
+        line = self.order.line_ids.filtered("product_id")[:1]
+        before = (line.product_uom_qty, line.price_unit, self.order.amount_total)
+        for vals in (
+            {"product_uom_qty": float("inf")},
+            {"product_uom_qty": float("nan")},
+            {"product_uom_qty": 1e20},
+            {"product_uom_qty": -1e20},
+            {"product_uom_qty": "inf"},
+            {"price_unit": float("inf")},
+            {"price_unit": 1e20},
+        ):
+            with self.subTest(vals=vals):
+                with self.assertRaisesRegex(ValidationError, "must be a number betw"):
+                    line.write(vals)
+                with self.assertRaisesRegex(ValidationError, "must be a number betw"):
+                    self._create_order(
+                        line_ids=[Command.create({"product_id": self.part.id, **vals})]
+                    )
+        self.assertEqual(
+            (line.product_uom_qty, line.price_unit, self.order.amount_total), before
+        )
+        line.write({"product_uom_qty": 1_000_000, "price_unit": 12.5})
+        self.assertEqual(line.product_uom_qty, 1_000_000)
+
+
+@tagged("post_install", "-at_install")
 class TestSearchBox(WorkOrderCommon):
     """The plain search box: number, title, customer name and address at once."""
 
