@@ -425,9 +425,20 @@ class WorkOrder(models.Model):
         }
 
     def _state_label(self, state=None):
-        """The translated label of ``state`` (by default the record's own)."""
-        labels = dict(self._fields["state"]._description_selection(self.env))
-        return labels[state or self.state]
+        """The translated label of ``state`` (by default the record's own), in
+        the language ``_()`` translates the message quoting it into: the
+        context's, else the user's (an RPC call may come without a language)."""
+        return self._selection_label("state", state or self.state)
+
+    def _selection_label(self, fname, value):
+        """The label of ``value`` of the selection field ``fname``, translated
+        like the messages that quote it (``_state_label``)."""
+        record = self
+        if not self.env.lang:
+            lang = self.env["res.users"].context_get().get("lang")
+            record = self.with_context(lang=lang)
+        labels = dict(self._fields[fname]._description_selection(record.env))
+        return labels.get(value, value)
 
     # ------------------------------------------------------------------
     # Lifecycle
@@ -467,12 +478,21 @@ class WorkOrder(models.Model):
         }[action]
 
     def _allowed_action_labels(self):
+        """The buttons that work now: allowed from the state and not blocked
+        by another rule (``_get_blocked_actions``)."""
         self.ensure_one()
+        blocked = self._get_blocked_actions()
         return [
             self._action_label(action)
             for action, states in self._get_transitions().items()
-            if self.state in states
+            if self.state in states and action not in blocked
         ]
+
+    def _get_blocked_actions(self):
+        """Button methods the state allows but another rule refuses now (the
+        "Allowed now" of a refusal leaves them out). Extend with super()."""
+        self.ensure_one()
+        return set()
 
     def _check_manager(self, action):
         if not self.env.user.has_group("work_order.group_work_order_manager"):

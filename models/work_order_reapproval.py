@@ -137,6 +137,14 @@ class WorkOrder(models.Model):
                 )
             )
 
+    def _get_blocked_actions(self):
+        blocked = super()._get_blocked_actions()
+        if self._is_awaiting_reapproval() or (
+            self.state in self._get_reapproval_states() and self.approval_outdated
+        ):
+            blocked.add("action_start")
+        return blocked
+
     def action_start(self):
         self._check_start_approved()
         return super().action_start()

@@ -53,6 +53,33 @@ class ReapprovalCommon(WorkOrderCommon):
 class TestReapproval(ReapprovalCommon):
     """A changed Approved or Scheduled work order goes back to the customer."""
 
+    def test_refusal_leaves_out_start_while_the_approval_is_outdated(self):
+        with self.assertRaises(UserError) as refusal:
+            self.order.action_mark_approved()
+        self.assertIn("Start Work", str(refusal.exception))
+        self._change_lines(qty=3)
+        for send in (True, False):
+            with self.assertRaises(UserError) as refusal:
+                self.order.action_mark_approved()
+            message = str(refusal.exception)
+            self.assertIn("Allowed now: Schedule", message)
+            self.assertNotIn("Start Work", message)
+            with self.assertRaisesRegex(UserError, "cannot start|awaits the customer"):
+                self.order.action_start()
+            if send:
+                self._send_revised_quote()
+
+    def test_form_alert_shows_the_day_of_the_revised_quote(self):
+        arch = etree.fromstring(
+            self.env["work.order"].get_view(view_type="form")["arch"]
+        )
+        field = arch.xpath(
+            "//div[@name='reapproval_pending']/field[@name='date_requoted']"
+        )[0]
+        # the date widget does not take a datetime: the time is left out instead
+        self.assertIsNone(field.get("widget"))
+        self.assertIs(safe_eval(field.get("options"))["show_time"], False)
+
     def test_nothing_to_revise_while_the_approval_covers_the_total(self):
         with self.assertRaisesRegex(UserError, "already covers its total"):
             self.order.action_send_revised_quote()
