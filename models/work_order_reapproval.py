@@ -5,6 +5,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
+from odoo.tools import format_date
 
 # Set on the mail composer that Send Revised Quote opens.
 REVISED_QUOTE_CONTEXT_KEY = "work_order_revised_quote"
@@ -209,6 +210,15 @@ class WorkOrder(models.Model):
                 }
             )
 
+    def _format_note_date(self, value):
+        """``value`` (a naive UTC datetime) as the day the user saw it, written
+        in their language ("Nov 26, 2026", "26 nov. 2026"), for a chatter note."""
+        if not value:
+            return ""
+        record = self if self.env.lang else self.with_context(lang=self.env.user.lang)
+        day = fields.Datetime.context_timestamp(record, value).date()
+        return format_date(record.env, day)
+
     def _post_previous_approval(self):
         """The approval a revised quote replaces, kept in the chatter."""
         self.ensure_one()
@@ -219,7 +229,7 @@ class WorkOrder(models.Model):
                 "cover it: %(approved)s, approved on %(date)s.",
                 total=currency.format(self.amount_total),
                 approved=currency.format(self.approved_amount),
-                date=fields.Date.to_string(self.date_approved) or "",
+                date=self._format_note_date(self.date_approved),
             )
         ]
         attachments = []
@@ -228,7 +238,7 @@ class WorkOrder(models.Model):
                 _(
                     "Signed by %(name)s on %(date)s; the signature is attached.",
                     name=self.signed_by,
-                    date=fields.Date.to_string(self.signed_on) or "",
+                    date=self._format_note_date(self.signed_on),
                 )
             )
         if self.signature:

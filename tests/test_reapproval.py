@@ -4,10 +4,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree, html
 
-from odoo import Command, http
+from odoo import Command, fields, http
 from odoo.exceptions import UserError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tools import format_date, mute_logger
 from odoo.tools.safe_eval import safe_eval
 
 from .common import WorkOrderCommon
@@ -128,6 +128,14 @@ class TestReapproval(ReapprovalCommon):
             self.order.currency_id.format(self.first_total).replace("\xa0", " "),
             str(note.body).replace("\xa0", " ").replace("&nbsp;", " "),
         )
+        # the day of the approval as the reader writes it, not in ISO form
+        approved_day = fields.Datetime.context_timestamp(
+            self.order, self.order.date_approved
+        ).date()
+        self.assertIn(
+            f"approved on {format_date(self.env, approved_day)}", str(note.body)
+        )
+        self.assertNotRegex(str(note.body), r"\d{4}-\d{2}-\d{2}")
 
     def test_revised_quote_has_its_own_wording_and_pdf_name(self):
         self._change_lines(qty=3)
