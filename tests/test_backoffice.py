@@ -697,6 +697,7 @@ class TestSearchBox(WorkOrderCommon):
             "WO Test Cust",
             "Poolside",
             "Gate B",
+            "Test Pool House",  # the address's site name
             "Shelbyville",
             "54321",
         ):
