@@ -44,6 +44,7 @@ class WorkOrder(models.Model):
     )
     template_previous_id = fields.Many2one(
         "work.order.template",
+        string="Previous Template",
         store=False,
         help="The template applied before the current one in the open form: the "
         "values it filled follow the next template.",
