@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, create_index
 
@@ -363,6 +363,21 @@ class WorkOrder(models.Model):
 
     def _get_checked_text_fields(self):
         return {**super()._get_checked_text_fields(), "title": TITLE_MAX_LENGTH}
+
+    @api.model
+    def _check_input_values(self, vals):
+        super()._check_input_values(vals)
+        # the lines written with the work order (the form, RPC) are converted
+        # before the lines' own create or write sees them
+        lines = self.env["work.order.line"]
+        for command in vals.get("line_ids") or ():
+            if (
+                isinstance(command, list | tuple)
+                and len(command) == 3
+                and command[0] in (Command.CREATE, Command.UPDATE)
+                and isinstance(command[2], dict)
+            ):
+                lines._check_input_values(command[2])
 
     @api.constrains("estimated_duration")
     def _check_estimated_duration(self):
