@@ -366,7 +366,7 @@ class WorkOrder(models.Model):
 
     @api.model
     def _check_input_values(self, vals):
-        super()._check_input_values(vals)
+        result = super()._check_input_values(vals)
         # the lines written with the work order (the form, RPC) are converted
         # before the lines' own create or write sees them
         lines = self.env["work.order.line"]
@@ -378,6 +378,7 @@ class WorkOrder(models.Model):
                 and isinstance(command[2], dict)
             ):
                 lines._check_input_values(command[2])
+        return result
 
     @api.constrains("estimated_duration")
     def _check_estimated_duration(self):
