@@ -1,3 +1,4 @@
+from . import work_order_input_mixin
 from . import work_order
 from . import work_order_workflow
 from . import work_order_stock

@@ -83,10 +83,16 @@ class AccountMove(models.Model):
                             "%(move)s stays cancelled, so the work order is never "
                             "invoiced twice.",
                             order=order.name,
-                            invoice=others[0].display_name,
-                            move=move.display_name,
+                            invoice=others[0]._get_work_order_label(),
+                            move=move._get_work_order_label(),
                         )
                     )
+
+    def _get_work_order_label(self):
+        """The invoice's name in the work order's messages (Odoo's name of a
+        draft without a number holds two spaces: "Draft Invoice  (WO/...)")."""
+        self.ensure_one()
+        return " ".join(self.display_name.split())
 
     def _get_work_order_invoice_status(self):
         """What the work order shows of this invoice (False for no invoice)."""

@@ -4,7 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, formatLang
 
-from .work_order_portal import has_forbidden_characters
+from .input_check import has_forbidden_characters
 from .work_order_template_check import CHECK_DEFINITION_FIELDS, CHECK_TYPES
 
 # What the technician records on a check; the server stamps who and when.

@@ -1,4 +1,5 @@
-from odoo import Command, api, fields, models
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import is_html_empty
 
 TEMPLATE_APPLY_MODES = [
@@ -15,10 +16,11 @@ class WorkOrder(models.Model):
     order that already holds something, choosing another template is a choice
     (``template_apply_mode``, asked by the form before the change):
 
-    - ``keep`` (the default, also for RPC and imports): what is there stays. The
-      template fills only the empty fields (a Normal priority counts as empty:
-      it is the default), and its lines replace the lines the previous template
-      put there; lines added by hand stay.
+    - ``keep`` (the default, also for RPC and imports): what the user entered
+      stays. The template fills the empty fields (a Normal priority counts as
+      empty: it is the default) and the fields that still hold the previous
+      template's value, and its lines replace the lines the previous template
+      put there; values typed and lines added by hand stay.
     - ``replace``: the template's values overwrite the fields and its lines
       replace every line.
 
@@ -27,7 +29,8 @@ class WorkOrder(models.Model):
     lines and checks. ``create`` and ``write`` take ``template_apply_mode``
     from their values too; a field the caller gives wins over the template,
     and lines the caller already brought from the template (the form's
-    onchange) are not added twice.
+    onchange) are not added twice. The template is chosen in Draft only: what
+    was quoted or approved is not swapped behind the customer's back.
     """
 
     _inherit = "work.order"
@@ -37,6 +40,14 @@ class WorkOrder(models.Model):
         store=False,
         default="keep",
         help="What choosing another template does to what the work order holds.",
+        groups="base.group_user",
+    )
+    template_previous_id = fields.Many2one(
+        "work.order.template",
+        string="Previous Template",
+        store=False,
+        help="The template applied before the current one in the open form: the "
+        "values it filled follow the next template.",
         groups="base.group_user",
     )
 
@@ -55,6 +66,11 @@ class WorkOrder(models.Model):
         self.ensure_one()
         current = self[fname]
         template_value = self.template_id[fname] if self.template_id else False
+        previous = self.template_previous_id or self._origin.template_id
+        if previous != self.template_id and self._is_template_value(
+            fname, current, previous
+        ):
+            return template_value or self._get_template_empty_value(fname, current)
         if not template_value:
             return current
         if self.template_apply_mode == "replace" or self._is_empty_for_template(
@@ -73,15 +89,41 @@ class WorkOrder(models.Model):
         return not value
 
     @api.model
-    def _prepare_template_vals(self, template, mode, current):
+    def _is_template_value(self, fname, value, template):
+        """Whether ``value`` of ``fname`` is what ``template`` filled in (not
+        typed by the user)."""
+        template_value = template[fname] if template else False
+        if not template_value or self._is_empty_for_template(fname, value):
+            return False
+        if self._fields[fname].type == "html":
+            return str(value) == str(template_value)
+        return value == template_value
+
+    @api.model
+    def _get_template_empty_value(self, fname, current):
+        """What a field filled by the previous template holds when the new
+        template leaves it empty (the title is required: it stays)."""
+        if fname == "title":
+            return current
+        if fname == "priority":
+            return "1"
+        return False
+
+    @api.model
+    def _prepare_template_vals(self, template, mode, current, previous=None):
         """The field values ``template`` gives a work order whose fields hold
-        ``current`` (field name -> value), by the rule of ``mode``."""
+        ``current`` (field name -> value), by the rule of ``mode``; the values
+        ``previous`` (the template applied before) filled follow ``template``."""
         vals = {}
         for fname in self._get_template_fields():
             template_value = template[fname]
-            if template_value and (
-                mode == "replace"
-                or self._is_empty_for_template(fname, current.get(fname))
+            value = current.get(fname)
+            if mode != "replace" and self._is_template_value(fname, value, previous):
+                vals[fname] = template_value or self._get_template_empty_value(
+                    fname, value
+                )
+            elif template_value and (
+                mode == "replace" or self._is_empty_for_template(fname, value)
             ):
                 vals[fname] = template_value
         return vals
@@ -109,6 +151,10 @@ class WorkOrder(models.Model):
             Command.create(vals)
             for vals in self.template_id._prepare_order_line_vals_list()
         ]
+        # the fields take the template's values now (their computes read the
+        # previous template); the next change of template starts from this one
+        self.update({fname: self[fname] for fname in self._get_template_fields()})
+        self.template_previous_id = self.template_id
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -139,6 +185,8 @@ class WorkOrder(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if "template_id" in vals:
+            self._check_template_change(vals["template_id"])
         if not vals.get("template_id"):
             return super().write(vals)
         template = self.env["work.order.template"].browse(vals["template_id"])
@@ -146,15 +194,32 @@ class WorkOrder(models.Model):
         changed = self.filtered(lambda order: order.template_id != template)
         for order in changed:
             current = {fname: order[fname] for fname in self._get_template_fields()}
-            # the values the caller gives win, as in the form
-            super(WorkOrder, order).write(
-                {**order._prepare_template_vals(template, mode, current), **vals}
+            template_vals = order._prepare_template_vals(
+                template, mode, current, order.template_id
             )
+            # the values the caller gives win, as in the form
+            super(WorkOrder, order).write({**template_vals, **vals})
         unchanged = self - changed
         result = super(WorkOrder, unchanged).write(vals) if unchanged else True
         if changed and not self._vals_bring_template_lines(vals):
             changed._apply_template_lines(mode)
         return result
+
+    def _check_template_change(self, template_id):
+        """Refuse another template once the work order left Draft: its lines
+        and total were quoted (or approved) as they are."""
+        template = self.env["work.order.template"].browse(template_id or ())
+        for order in self:
+            if order.template_id != template and order.state != "draft":
+                raise UserError(
+                    _(
+                        "The template of %(order)s cannot change: it is "
+                        "%(state)s. A template is chosen in Draft only; change "
+                        "the lines instead.",
+                        order=order.name,
+                        state=order._state_label(),
+                    )
+                )
 
     def _apply_template_lines(self, mode):
         """Swap the lines of the previous template (every line in ``replace``

@@ -184,7 +184,7 @@ class WorkOrder(models.Model):
                     body=_(
                         "The invoice %(invoice)s was reset to draft: the work order "
                         "is Invoiced again.",
-                        invoice=live[:1].display_name,
+                        invoice=live[:1]._get_work_order_label(),
                     )
                 )
 

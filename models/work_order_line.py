@@ -1,10 +1,12 @@
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .input_check import PRICE_MAX, QUANTITY_MAX
+
 
 class WorkOrderLine(models.Model):
     _name = "work.order.line"
-    _inherit = "work.order.line.mixin"
+    _inherit = ["work.order.line.mixin", "work.order.input.mixin"]
     _description = "Work Order Line"
     _order = "order_id, sequence, id"
     _check_company_auto = True
@@ -149,6 +151,16 @@ class WorkOrderLine(models.Model):
                         line=line.name,
                     )
                 )
+
+    def _get_checked_text_fields(self):
+        return {**super()._get_checked_text_fields(), "name": None}
+
+    def _get_checked_number_fields(self):
+        return {
+            **super()._get_checked_number_fields(),
+            "product_uom_qty": QUANTITY_MAX,
+            "price_unit": PRICE_MAX,
+        }
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -4,8 +4,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero, formatLang
 
-# A quantity carried out beyond this is a typing error.
-QTY_DONE_MAX = 1_000_000
+from .input_check import QUANTITY_MAX
+
+# A quantity carried out beyond this is a typing error (as a quantity agreed).
+QTY_DONE_MAX = QUANTITY_MAX
 
 
 class WorkOrderLine(models.Model):

@@ -653,7 +653,10 @@ class WorkOrder(models.Model):
                         reference=transaction.reference,
                         state=order._state_label(),
                     ),
-                    _("Payment received on a %(state)s work order", state=order.state),
+                    _(
+                        "Payment received on a %(state)s work order",
+                        state=order._state_label(),
+                    ),
                 )
 
     def _approve_after_payment(self, transaction):

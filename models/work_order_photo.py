@@ -11,7 +11,7 @@ from odoo.exceptions import UserError
 from odoo.tools.image import IMAGE_MAX_RESOLUTION
 from odoo.tools.mimetypes import guess_mimetype
 
-from .work_order_portal import has_forbidden_characters
+from .input_check import has_forbidden_characters
 
 PHOTO_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 PHOTO_MAX_BYTES = 25 * 1024 * 1024

@@ -1,7 +1,6 @@
 import base64
 import binascii
 import io
-import re
 import struct
 import threading
 import zlib
@@ -18,6 +17,8 @@ from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.mimetypes import guess_mimetype
 from odoo.tools.sql import column_exists
+
+from .input_check import has_forbidden_characters
 
 # Customer portal: what a signature may be, and how long free text may run.
 SIGNATURE_MIMETYPES = ("image/png", "image/jpeg")
@@ -43,30 +44,11 @@ CUSTOMER_SENT_STATES = (
     "rejected",
 )
 
-# Characters no portal input may hold: the C0 and C1 control characters (NUL
-# included) and DEL, lone surrogates (which PostgreSQL cannot store), and the
-# bidirectional embedding, override and isolate marks (which let a name display
-# as something else). Multi-line text keeps tab, line feed and carriage return.
-_FORBIDDEN_BEYOND_C0 = r"\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069"
-FORBIDDEN_CHARACTERS = re.compile(rf"[\x00-\x1f{_FORBIDDEN_BEYOND_C0}]")
-FORBIDDEN_CHARACTERS_MULTILINE = re.compile(
-    rf"[\x00-\x08\x0b\x0c\x0e-\x1f{_FORBIDDEN_BEYOND_C0}]"
-)
-
 # Odoo decodes truncated images leniently, process-wide (``ImageFile.
 # LOAD_TRUNCATED_IMAGES``, set by ir.actions.report): the signature check turns
 # that off while it decodes (a few milliseconds), one check at a time, and puts
 # the setting back. An image another thread decodes meanwhile is read strictly.
 _STRICT_DECODING_LOCK = threading.Lock()
-
-
-def has_forbidden_characters(value, multiline=False):
-    """Whether ``value`` (a str, or a list of them) holds a character no portal
-    input may hold; tab, line feed and carriage return pass in ``multiline`` text.
-    Anything that is not text holds none."""
-    pattern = FORBIDDEN_CHARACTERS_MULTILINE if multiline else FORBIDDEN_CHARACTERS
-    values = value if isinstance(value, list | tuple) else [value]
-    return any(isinstance(item, str) and pattern.search(item) for item in values)
 
 
 @contextmanager

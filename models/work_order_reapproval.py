@@ -5,6 +5,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
+from odoo.tools import format_date
 
 # Set on the mail composer that Send Revised Quote opens.
 REVISED_QUOTE_CONTEXT_KEY = "work_order_revised_quote"
@@ -137,6 +138,14 @@ class WorkOrder(models.Model):
                 )
             )
 
+    def _get_blocked_actions(self):
+        blocked = super()._get_blocked_actions()
+        if self._is_awaiting_reapproval() or (
+            self.state in self._get_reapproval_states() and self.approval_outdated
+        ):
+            blocked.add("action_start")
+        return blocked
+
     def action_start(self):
         self._check_start_approved()
         return super().action_start()
@@ -201,6 +210,15 @@ class WorkOrder(models.Model):
                 }
             )
 
+    def _format_note_date(self, value):
+        """``value`` (a naive UTC datetime) as the day the user saw it, written
+        in their language ("Nov 26, 2026", "26 nov. 2026"), for a chatter note."""
+        if not value:
+            return ""
+        record = self if self.env.lang else self.with_context(lang=self.env.user.lang)
+        day = fields.Datetime.context_timestamp(record, value).date()
+        return format_date(record.env, day)
+
     def _post_previous_approval(self):
         """The approval a revised quote replaces, kept in the chatter."""
         self.ensure_one()
@@ -211,7 +229,7 @@ class WorkOrder(models.Model):
                 "cover it: %(approved)s, approved on %(date)s.",
                 total=currency.format(self.amount_total),
                 approved=currency.format(self.approved_amount),
-                date=fields.Date.to_string(self.date_approved) or "",
+                date=self._format_note_date(self.date_approved),
             )
         ]
         attachments = []
@@ -220,7 +238,7 @@ class WorkOrder(models.Model):
                 _(
                     "Signed by %(name)s on %(date)s; the signature is attached.",
                     name=self.signed_by,
-                    date=fields.Date.to_string(self.signed_on) or "",
+                    date=self._format_note_date(self.signed_on),
                 )
             )
         if self.signature:
@@ -309,17 +327,23 @@ class WorkOrder(models.Model):
     def _has_to_be_signed(self):
         return super()._has_to_be_signed() or self._is_awaiting_reapproval()
 
+    def _is_revised_quote(self):
+        """Whether the customer document is a Revised Quote: the total changed
+        since the approval. One rule for the PDF's title, its file name and the
+        mail, also while the revised quote is being sent (not awaiting the new
+        approval yet)."""
+        self.ensure_one()
+        return self.state in self._get_reapproval_states() and bool(
+            self.approval_outdated
+        )
+
     def _get_report_base_filename(self):
         self.ensure_one()
-        if self.state in self._get_reapproval_states() and self.approval_outdated:
+        if self._is_revised_quote():
             return _("Revised Quote - %(number)s", number=self.name)
         return super()._get_report_base_filename()
 
     def _send_document_label(self, kind):
-        if (
-            kind == "quote"
-            and self.state in self._get_reapproval_states()
-            and self.approval_outdated
-        ):
+        if kind == "quote" and self._is_revised_quote():
             return _("Revised Quote")
         return super()._send_document_label(kind)

@@ -3,7 +3,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
-from .work_order_portal import has_forbidden_characters
+from .input_check import has_forbidden_characters
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -802,7 +802,12 @@ class WorkOrderRecurrence(models.Model):
         """Raise unless every agreement is in a state that allows ``action``."""
         self.check_access("write")
         allowed_from = self._get_transitions()[action]
-        labels = dict(self._fields["state"]._description_selection(self.env))
+        record = (
+            self
+            if self.env.lang
+            else self.with_context(lang=self.env["res.users"].context_get().get("lang"))
+        )
+        labels = dict(self._fields["state"]._description_selection(record.env))
         for agreement in self:
             if agreement.state not in allowed_from:
                 raise UserError(

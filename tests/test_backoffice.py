@@ -123,9 +123,11 @@ class TestTemplateChoice(TemplateCommon):
         form.template_id = self.filter_template
         order = form.save()
         self.assertEqual(order.title, "My own words")
-        self.assertIn("Replace the seal", order.description)  # not empty any more
-        self.assertEqual(order.estimated_duration, 2.5)
-        self.assertEqual(order.priority, "2")
+        # what the pump template filled follows the filter template
+        self.assertIn("Degrease the cartridge", order.description)
+        self.assertEqual(order.estimated_duration, 1.0)
+        self.assertEqual(order.priority, "3")
+        self.assertFalse(order.instructions)
         # the pump template's lines made way for the filter template's
         self.assertEqual(
             sorted(order.line_ids.mapped("product_id.name")),
@@ -136,6 +138,45 @@ class TestTemplateChoice(TemplateCommon):
         )
         self.assertFalse(hand_line.from_template)
 
+    def test_keep_mode_lets_the_previous_templates_values_follow(self):
+        form = Form(self.env["work.order"])
+        form.partner_id = self.customer
+        form.template_id = self.pump_template
+        self.assertEqual(form.title, "Pool pump repair")
+        form.estimated_duration = 4.0  # typed: stays
+        form.template_id = self.filter_template
+        self.assertEqual(form.title, "Filter deep clean")
+        self.assertEqual(form.priority, "3")
+        self.assertEqual(form.estimated_duration, 4.0)
+        order = form.save()
+        self.assertEqual(order.title, "Filter deep clean")
+        self.assertEqual(order.line_ids.product_id, self.labour)
+        # a saved draft: the stored template is the previous one
+        with Form(order) as form:
+            form.template_id = self.pump_template
+        self.assertEqual(order.title, "Pool pump repair")
+        self.assertEqual(order.estimated_duration, 4.0)
+        # the same rule by RPC
+        order.write({"template_id": self.filter_template.id})
+        self.assertEqual(order.title, "Filter deep clean")
+        self.assertEqual(order.estimated_duration, 4.0)
+        self.assertEqual(order.priority, "3")
+
+    def test_template_cannot_change_after_draft(self):
+        order = self._create_order(template_id=self.pump_template.id)
+        for state in ("quoted", "approved"):
+            order._workflow_write({"state": state})
+            lines, total = order.line_ids, order.amount_total
+            with self.assertRaisesRegex(UserError, "chosen in Draft only"):
+                order.write({"template_id": self.filter_template.id})
+            with self.assertRaisesRegex(UserError, "chosen in Draft only"):
+                order.write({"template_id": False})
+            self.assertEqual(order.template_id, self.pump_template)
+            self.assertEqual(order.line_ids, lines)
+            self.assertEqual(order.amount_total, total)
+        # the same template again is no change
+        order.write({"template_id": self.pump_template.id})
+
     def test_changing_the_template_of_a_saved_draft(self):
         order = self.env["work.order"].create(
             {"partner_id": self.customer.id, "template_id": self.pump_template.id}
@@ -143,7 +184,8 @@ class TestTemplateChoice(TemplateCommon):
         order.line_ids = [Command.create({"product_id": self.hand_part.id})]
         with Form(order) as form:
             form.template_id = self.filter_template
-        self.assertEqual(order.title, "Pool pump repair")
+        # the title came from the pump template: it follows the filter template
+        self.assertEqual(order.title, "Filter deep clean")
         self.assertEqual(
             sorted(order.line_ids.mapped("product_id.name")),
             ["WO Hand-picked Gasket", "WO Labour"],
@@ -249,8 +291,9 @@ class TestTemplateChoice(TemplateCommon):
             [
                 {
                     "title": "Typed by the office",
-                    "estimated_duration": 2.5,  # not empty: kept
-                    "priority": "2",
+                    # filled by the pump template: follows the filter template
+                    "estimated_duration": 1.0,
+                    "priority": "3",
                 }
             ],
         )
@@ -568,6 +611,71 @@ class TestNewServiceAddress(WorkOrderCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestInputRefusals(WorkOrderCommon):
+    """Text and numbers the database or Python would refuse with a raw error
+    are refused with a message saying which field, and nothing is stored."""
+
+    def test_control_characters_refused(self):
+        orders = self.env["work.order"].search_count([])
+        for vals in ({"title": "Pump\x00repair"}, {"title": "Bidi \u202e trick"}):
+            with self.subTest(vals=vals):
+                with self.assertRaisesRegex(ValidationError, "^Title contains char"):
+                    self._create_order(**vals)
+                with self.assertRaisesRegex(ValidationError, "^Title contains char"):
+                    self.order.write(vals)
+        self.assertEqual(self.env["work.order"].search_count([]), orders)
+        self.assertEqual(self.order.title, "Fix the pump")
+        line = self.order.line_ids[:1]
+        name = line.name
+        with self.assertRaisesRegex(ValidationError, "contains characters"):
+            line.write({"name": "Seal\x00"})
+        with self.assertRaisesRegex(ValidationError, "contains characters"):
+            self._create_order(
+                line_ids=[Command.create({"product_id": self.part.id, "name": "a\x00"})]
+            )
+        self.assertEqual(line.name, name)
+        # a description over several lines stays possible
+        line.write({"name": "Seal\n\tsecond line"})
+        with self.assertRaisesRegex(ValidationError, "contains characters"):
+            self.env["work.order.new.address"].create(
+                {"order_id": self.order.id, "street": "5 Jetty\x00", "city": "X"}
+            )
+
+    def test_title_length_capped(self):
+        with self.assertRaisesRegex(ValidationError, "Title is too long.*at most 500"):
+            self._create_order(title="x" * 2_000_000)
+        with self.assertRaisesRegex(ValidationError, "Title is too long"):
+            self.order.write({"title": "x" * 501})
+        self.order.write({"title": "x" * 500})
+        self.assertEqual(len(self.order.title), 500)
+
+    def test_quantities_and_prices_finite_and_bounded(self):
+        line = self.order.line_ids.filtered("product_id")[:1]
+        before = (line.product_uom_qty, line.price_unit, self.order.amount_total)
+        for vals in (
+            {"product_uom_qty": float("inf")},
+            {"product_uom_qty": float("nan")},
+            {"product_uom_qty": 1e20},
+            {"product_uom_qty": -1e20},
+            {"product_uom_qty": "inf"},
+            {"price_unit": float("inf")},
+            {"price_unit": 1e20},
+        ):
+            with self.subTest(vals=vals):
+                with self.assertRaisesRegex(ValidationError, "must be a number betw"):
+                    line.write(vals)
+                with self.assertRaisesRegex(ValidationError, "must be a number betw"):
+                    self._create_order(
+                        line_ids=[Command.create({"product_id": self.part.id, **vals})]
+                    )
+        self.assertEqual(
+            (line.product_uom_qty, line.price_unit, self.order.amount_total), before
+        )
+        line.write({"product_uom_qty": 1_000_000, "price_unit": 12.5})
+        self.assertEqual(line.product_uom_qty, 1_000_000)
+
+
+@tagged("post_install", "-at_install")
 class TestSearchBox(WorkOrderCommon):
     """The plain search box: number, title, customer name and address at once."""
 
@@ -589,6 +697,7 @@ class TestSearchBox(WorkOrderCommon):
             "WO Test Cust",
             "Poolside",
             "Gate B",
+            "Test Pool House",  # the address's site name
             "Shelbyville",
             "54321",
         ):

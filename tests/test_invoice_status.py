@@ -75,8 +75,10 @@ class TestInvoiceStatus(InvoiceCommon):
         self.assertEqual(len(second), 1)
         self.assertEqual((order.state, order.invoice_status), ("invoiced", "draft"))
         # the cancelled one cannot come back: never two live invoices
-        with self.assertRaisesRegex(UserError, "never invoiced twice"):
+        with self.assertRaisesRegex(UserError, "never invoiced twice") as refusal:
             first.with_user(self.accountant).button_draft()
+        self.assertIn("the invoice Draft Invoice (", str(refusal.exception))
+        self.assertNotIn("  ", str(refusal.exception))
         self.assertEqual(first.state, "cancel")
         self.assertEqual(order._get_live_invoices(), second)
 

@@ -1,3 +1,4 @@
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import WorkOrderCommon
@@ -84,6 +85,35 @@ class TestLanguages(WorkOrderCommon, HttpCase):
                 with self.subTest(lang=lang, label=source):
                     self.assertIn(translation, page)
                     self.assertNotIn(f">{source}<", page)
+
+    def test_refusals_name_the_states_in_the_users_language(self):
+        spanish = new_test_user(
+            self.env,
+            login="wo_office_es",
+            groups="work_order.group_work_order_manager",
+            lang="es_ES",
+        )
+        started = self._create_order(title="Started job")
+        started._workflow_write({"state": "in_progress"})
+        # from the web client (the context's language) and by RPC without one
+        for context in ({"lang": "es_ES"}, {"lang": None}):
+            with self.subTest(context=context):
+                order = self.order.with_user(spanish).with_context(**context)
+                with self.assertRaises(UserError) as refusal:
+                    order.action_start()
+                message = str(refusal.exception)
+                self.assertIn("está en estado Presupuestada", message)
+                self.assertIn("Marcar como aprobada", message)
+                self.assertNotIn("Quoted", message)
+                locked = started.with_user(spanish).with_context(**context)
+                with self.assertRaises(UserError) as refusal:
+                    locked.write({"title": "Cambio"})
+                message = str(refusal.exception)
+                self.assertIn("En curso", message)
+                self.assertIn("Borrador, Presupuestada, Aprobada", message)
+                self.assertNotIn("In Progress", message)
+                self.assertNotIn("Draft", message)
+        self.assertEqual(started.title, "Started job")
 
     @staticmethod
     def _xml(text):

@@ -199,6 +199,16 @@ class TestQuoteMail(WorkOrderCommon):
                 self.assertEqual(message.subtype_id, self.update_subtype)
                 self.assertIn(self.customer, message.partner_ids)
 
+    def test_update_names_the_visit_time_without_seconds_in_its_zone(self):
+        self.service_address.tz = "America/New_York"
+        order = self._in_state("scheduled")
+        order.sudo().scheduled_date = datetime(2026, 11, 30, 15, 0)  # UTC
+        composer = self._send_composer(order.action_send_update(), order.env)
+        body = str(composer.body).replace("\u202f", " ").replace("\xa0", " ")
+        self.assertIn("scheduled for", body)
+        self.assertIn("Nov 30, 2026, 10:00 AM (America/New_York)", body)
+        self.assertNotIn("10:00:00", body)
+
     def test_send_update_refused_outside_the_job(self):
         for state in ("draft", "quoted", "invoiced", "cancelled", "rejected"):
             with self.subTest(state=state):

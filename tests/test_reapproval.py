@@ -4,10 +4,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree, html
 
-from odoo import Command, http
+from odoo import Command, fields, http
 from odoo.exceptions import UserError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tools import format_date, mute_logger
 from odoo.tools.safe_eval import safe_eval
 
 from .common import WorkOrderCommon
@@ -52,6 +52,33 @@ class ReapprovalCommon(WorkOrderCommon):
 @tagged("post_install", "-at_install")
 class TestReapproval(ReapprovalCommon):
     """A changed Approved or Scheduled work order goes back to the customer."""
+
+    def test_refusal_leaves_out_start_while_the_approval_is_outdated(self):
+        with self.assertRaises(UserError) as refusal:
+            self.order.action_mark_approved()
+        self.assertIn("Start Work", str(refusal.exception))
+        self._change_lines(qty=3)
+        for send in (True, False):
+            with self.assertRaises(UserError) as refusal:
+                self.order.action_mark_approved()
+            message = str(refusal.exception)
+            self.assertIn("Allowed now: Schedule", message)
+            self.assertNotIn("Start Work", message)
+            with self.assertRaisesRegex(UserError, "cannot start|awaits the customer"):
+                self.order.action_start()
+            if send:
+                self._send_revised_quote()
+
+    def test_form_alert_shows_the_day_of_the_revised_quote(self):
+        arch = etree.fromstring(
+            self.env["work.order"].get_view(view_type="form")["arch"]
+        )
+        field = arch.xpath(
+            "//div[@name='reapproval_pending']/field[@name='date_requoted']"
+        )[0]
+        # the date widget does not take a datetime: the time is left out instead
+        self.assertIsNone(field.get("widget"))
+        self.assertEqual(field.get("options").replace(" ", ""), "{'show_time':false}")
 
     def test_nothing_to_revise_while_the_approval_covers_the_total(self):
         with self.assertRaisesRegex(UserError, "already covers its total"):
@@ -101,6 +128,14 @@ class TestReapproval(ReapprovalCommon):
             self.order.currency_id.format(self.first_total).replace("\xa0", " "),
             str(note.body).replace("\xa0", " ").replace("&nbsp;", " "),
         )
+        # the day of the approval as the reader writes it, not in ISO form
+        approved_day = fields.Datetime.context_timestamp(
+            self.order, self.order.date_approved
+        ).date()
+        self.assertIn(
+            f"approved on {format_date(self.env, approved_day)}", str(note.body)
+        )
+        self.assertNotRegex(str(note.body), r"\d{4}-\d{2}-\d{2}")
 
     def test_revised_quote_has_its_own_wording_and_pdf_name(self):
         self._change_lines(qty=3)
@@ -128,6 +163,17 @@ class TestReapproval(ReapprovalCommon):
         self.assertEqual(
             self.order._get_report_base_filename(), f"Revised Quote - {self.order.name}"
         )
+        # the attached document is titled as it is named, before the work order
+        # awaits the new approval
+        self.assertFalse(self.order.reapproval_state)
+        for html_doc in (
+            composer.attachment_ids.raw.decode(),
+            self.env["ir.actions.report"]
+            ._render_qweb_html("work_order.action_report_work_order", self.order.ids)[0]
+            .decode(),
+        ):
+            self.assertIn("Revised Quote #", html_doc)
+            self.assertNotIn("Work Order #", html_doc)
         composer.action_send_mail()
         self.assertEqual(self.order.reapproval_state, "pending")
         # once approved again, the document is the work order again

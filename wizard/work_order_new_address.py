@@ -12,6 +12,7 @@ class WorkOrderNewAddress(models.TransientModel):
     """
 
     _name = "work.order.new.address"
+    _inherit = "work.order.input.mixin"
     _description = "New Service Address"
 
     order_id = fields.Many2one(
@@ -37,6 +38,12 @@ class WorkOrderNewAddress(models.TransientModel):
         string="Country",
         default=lambda self: self.env.company.country_id,
     )
+
+    def _get_checked_text_fields(self):
+        return {
+            **super()._get_checked_text_fields(),
+            **dict.fromkeys(("name", "street", "street2", "zip", "city")),
+        }
 
     @api.onchange("state_id")
     def _onchange_state_id(self):

@@ -1,0 +1,72 @@
+from odoo import _, api, models
+from odoo.exceptions import ValidationError
+from odoo.tools import formatLang
+
+from .input_check import has_forbidden_characters, is_number_within
+
+
+class WorkOrderInputMixin(models.AbstractModel):
+    """Friendly refusals for what the database or Python would refuse with a
+    raw error: control characters (a NUL byte) in text, text beyond its length
+    and numbers that are not finite or beyond any job (1e20, inf). The models
+    name their fields; ``create`` and ``write`` check them before anything is
+    stored, for the form, RPC and imports alike."""
+
+    _name = "work.order.input.mixin"
+    _description = "Work Order Input Checks"
+
+    def _get_checked_text_fields(self):
+        """Text fields to check: field name -> the most characters it may hold
+        (``None``: no limit). Extend with super()."""
+        return {}
+
+    def _get_checked_number_fields(self):
+        """Number fields to check: field name -> the largest value either side
+        of zero. Extend with super()."""
+        return {}
+
+    @api.model
+    def _check_input_values(self, vals):
+        for fname, max_length in self._get_checked_text_fields().items():
+            value = vals.get(fname)
+            if not isinstance(value, str):
+                continue
+            field = self._fields[fname]
+            if has_forbidden_characters(value, multiline=field.type != "char"):
+                raise ValidationError(
+                    _(
+                        "%(field)s contains characters that are not allowed "
+                        "(control characters such as a NUL byte). Please remove "
+                        "them and try again.",
+                        field=field._description_string(self.env),
+                    )
+                )
+            if max_length and len(value) > max_length:
+                raise ValidationError(
+                    _(
+                        "%(field)s is too long: %(length)s characters, at most "
+                        "%(max)s.",
+                        field=field._description_string(self.env),
+                        length=formatLang(self.env, len(value), digits=0),
+                        max=formatLang(self.env, max_length, digits=0),
+                    )
+                )
+        for fname, maximum in self._get_checked_number_fields().items():
+            if fname in vals and not is_number_within(vals[fname], maximum):
+                raise ValidationError(
+                    _(
+                        "%(field)s must be a number between -%(max)s and %(max)s.",
+                        field=self._fields[fname]._description_string(self.env),
+                        max=formatLang(self.env, maximum, digits=0),
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_input_values(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_input_values(vals)
+        return super().write(vals)
