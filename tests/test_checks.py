@@ -190,14 +190,17 @@ class TestChecksCopied(ChecksCommon):
         order = sale_order.work_order_ids
         self.assertEqual(order.state, "approved")
         self._assert_template_checks(order)
-        # without a template at creation, choosing it afterwards copies them too
+        # the order is approved: its template (lines, checks) was chosen at
+        # creation and no longer changes, the agreed lines stay as they are
         sale_order.with_context(
             work_order_create_another=True
         ).action_create_work_order()
         second = sale_order.work_order_ids - order
         self.assertFalse(second.check_ids)
-        second.with_user(self.technician).template_id = self.pool_template
-        self._assert_template_checks(second)
+        with self.assertRaisesRegex(UserError, "chosen in Draft only"):
+            second.with_user(self.technician).template_id = self.pool_template
+        self.assertFalse(second.template_id)
+        self.assertFalse(second.check_ids)
 
     def test_duplicate(self):
         order = self._pool_order("in_progress", user_id=self.technician.id)
