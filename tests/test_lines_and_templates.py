@@ -216,5 +216,7 @@ class TestSearch(WorkOrderCommon):
                 self.assertNotIn(other, found)
         found_ids = [row[0] for row in WorkOrder.name_search("Fix the")]
         self.assertIn(order.id, found_ids)
-        for path in ("street", "city", "zip"):
-            self.assertIn(f"service_address_id.{path}", view_search)
+        # the address's site name, street, city and zip, in one sub-query
+        self.assertIn("('service_address_id', 'any'", view_search)
+        for path in ("name", "street", "street2", "city", "zip"):
+            self.assertIn(f"('{path}', 'ilike', self)", view_search)
