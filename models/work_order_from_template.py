@@ -207,7 +207,11 @@ class WorkOrder(models.Model):
 
     def _check_template_change(self, template_id):
         """Refuse another template once the work order left Draft: its lines
-        and total were quoted (or approved) as they are."""
+        and total were quoted (or approved) as they are. A service agreement's
+        visits follow their agreement's template (the agreement is what the
+        customer agreed to)."""
+        if self._is_agreed_visit_call():
+            return
         template = self.env["work.order.template"].browse(template_id or ())
         for order in self:
             if order.template_id != template and order.state != "draft":

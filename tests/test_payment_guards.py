@@ -220,7 +220,7 @@ class TestPaymentProcessingAuthor(PaymentGuardsCommon):
         self.assertEqual(warning.author_id, odoobot)
         self.assertNotIn(public.partner_id, notes.author_id)
         activity = order.activity_ids.filtered(
-            lambda a: "cancelled work order" in (a.summary or "")
+            lambda a: "cancelled work order" in (a.summary or "").lower()
         )
         self.assertEqual(activity.user_id, self.technician)
         self.assertNotEqual(activity.create_uid, public)

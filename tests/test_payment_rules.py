@@ -116,7 +116,8 @@ class TestDepositTermsLock(PaymentRulesCommon):
             {"name": "No deposit", "deposit_policy": "none"}
         )
         order = self.deposit_order.with_user(self.technician)
-        with self._refused(UserError, "only a work order manager"):
+        # a quoted work order keeps its template (and so its deposit terms)
+        with self._refused(UserError, "chosen in Draft only"):
             order.write({"template_id": template.id})
         self.assertTrue(self._terms(order)[0])
 
