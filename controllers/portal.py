@@ -9,7 +9,7 @@ from odoo.addons.payment.controllers import portal as payment_portal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from ..models.input_check import has_forbidden_characters
-from ..models.work_order_appointment import VisitAnswerRefused
+from ..models.work_order_appointment_portal import VisitAnswerRefused
 
 REPORT_REF = "work_order.action_report_work_order"
 # On every page and document reached with a work order's link (and the answers

@@ -1,5 +1,7 @@
 from . import work_order_input_mixin
 from . import work_order
+from . import work_order_amounts
+from . import work_order_lock
 from . import work_order_workflow
 from . import work_order_stock
 from . import work_order_invoice
@@ -8,8 +10,11 @@ from . import work_order_portal
 from . import work_order_visit_time
 from . import work_order_dispatch
 from . import work_order_appointment
+from . import work_order_appointment_portal
 from . import work_order_deposit
 from . import work_order_payment
+from . import work_order_deposit_gate
+from . import work_order_payment_portal
 from . import work_order_checks
 from . import work_order_timesheet
 from . import work_order_recurring
@@ -19,6 +24,7 @@ from . import work_order_from_template
 from . import work_order_address
 from . import work_order_line
 from . import work_order_line_stock
+from . import work_order_line_procurement
 from . import work_order_work_sheet
 from . import work_order_line_work_sheet
 from . import work_order_template
@@ -28,6 +34,7 @@ from . import work_order_template_check
 from . import work_order_check
 from . import work_order_time
 from . import work_order_recurrence
+from . import work_order_recurrence_guards
 from . import work_order_recurrence_rule
 from . import work_order_recurrence_visits
 from . import account_move

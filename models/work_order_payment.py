@@ -1,27 +1,12 @@
 import logging
-import math
 
 from odoo import SUPERUSER_ID, Command, _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import consteq
-from odoo.tools.misc import hmac as hmac_tool
-
-from .work_order_deposit import MAX_AMOUNT, MAX_AMOUNT_TEXT, QUOTE_DEPOSIT_STATES
 
 _logger = logging.getLogger(__name__)
 
 # The states of a transaction whose amount counts as paid, like sale's amount_paid.
 PAID_TRANSACTION_STATES = ("authorized", "done")
-# The states in which a work order takes payments (deposit, then the balance).
-PAYABLE_STATES = (
-    "quoted",
-    "approved",
-    "scheduled",
-    "in_progress",
-    "on_hold",
-    "completed",
-    "invoiced",
-)
 
 
 class WorkOrder(models.Model):
@@ -31,7 +16,9 @@ class WorkOrder(models.Model):
     customer signs, then pays it in the portal, and the work order is
     approved once the authorized or confirmed transactions reach it, as sale
     confirms a quotation. Every payment made from the work order is linked to
-    its invoice, so that posting the invoice reconciles it.
+    its invoice, so that posting the invoice reconciles it. What the customer
+    pays in the portal: ``work_order_payment_portal.py``; the approval waiting
+    for the deposit: ``work_order_deposit_gate.py``.
     """
 
     _inherit = "work.order"
@@ -85,14 +72,6 @@ class WorkOrder(models.Model):
         compute_sudo=True,
         search="_search_awaiting_deposit",
         help="The quote is approved once the customer pays its deposit online.",
-        groups="base.group_user",
-    )
-    deposit_waiver_reason = fields.Text(
-        string="Approved Without Deposit",
-        readonly=True,
-        copy=False,
-        tracking=True,
-        help="Why a manager approved the work order without its online deposit.",
         groups="base.group_user",
     )
 
@@ -193,126 +172,8 @@ class WorkOrder(models.Model):
 
     def _get_workflow_fields(self):
         workflow_fields = super()._get_workflow_fields()
-        workflow_fields.update(
-            {
-                "deposit_waiver_reason": _("Approve Without Deposit"),
-                "transaction_ids": _("an online payment"),
-            }
-        )
+        workflow_fields["transaction_ids"] = _("an online payment")
         return workflow_fields
-
-    def action_mark_approved(self):
-        """Mark Approved; a quote awaiting its deposit needs a manager and a reason."""
-        if not any(order._is_deposit_missing() for order in self):
-            return super().action_mark_approved()
-        self._check_transition("action_mark_approved")
-        return self._open_deposit_waiver()
-
-    def action_schedule(self):
-        """Schedule; a revised quote whose deposit is still due (sent, then
-        back to draft) needs a manager and a reason first, as Mark Approved."""
-        if not any(order._is_deposit_missing() for order in self):
-            return super().action_schedule()
-        self._check_transition("action_schedule")
-        return self._open_deposit_waiver()
-
-    def _open_deposit_waiver(self):
-        """The manager's dialog to go ahead without the deposit, with a reason;
-        refused to anyone else."""
-        self._check_deposit_waiver_manager()
-        if len(self) > 1:
-            raise UserError(
-                _(
-                    "Approve the work orders awaiting a deposit one by one: each "
-                    "needs a reason."
-                )
-            )
-        return self._get_wizard_action(
-            "work.order.deposit.waiver", _("Approve Without Deposit")
-        )
-
-    def _check_deposit_waiver_manager(self):
-        """Only a work order manager goes ahead without the deposit."""
-        if self.env.user.has_group("work_order.group_work_order_manager"):
-            return
-        order = next(order for order in self if order._is_deposit_missing())
-        raise UserError(
-            _(
-                "%(order)s awaits an online deposit of %(amount)s. Only a work "
-                "order manager can approve it without the deposit.",
-                order=order.name,
-                amount=order.currency_id.format(order._get_deposit_remaining()),
-            )
-        )
-
-    def _check_deposit_settled(self):
-        """Refuse to approve or schedule a work order whose sent quote asks for a
-        deposit neither paid nor waived: every path (Mark Approved, Schedule
-        from Draft after Revise, an RPC call to a wizard) ends here."""
-        if not any(order._is_deposit_missing() for order in self):
-            return
-        self._check_deposit_waiver_manager()
-        order = next(order for order in self if order._is_deposit_missing())
-        raise UserError(
-            _(
-                "%(order)s awaits an online deposit of %(amount)s. To go ahead "
-                "without it, give your reason in Approve Without Deposit (Mark "
-                "Approved, or Schedule on a revised quote).",
-                order=order.name,
-                amount=order.currency_id.format(order._get_deposit_remaining()),
-            )
-        )
-
-    def _action_approve(self):
-        self._check_deposit_settled()
-        return super()._action_approve()
-
-    def _action_schedule(self, scheduled_date, technician=None):
-        self._check_deposit_settled()
-        return super()._action_schedule(scheduled_date, technician=technician)
-
-    def _action_quote(self):
-        # a waiver was given for the quote it approved, not for a new one
-        self.filtered("deposit_waiver_reason")._workflow_write(
-            {"deposit_waiver_reason": False}
-        )
-        return super()._action_quote()
-
-    def _action_approve_without_deposit(self, reason):
-        """A manager approves a quote without its deposit, saying why; on a
-        revised quote back in draft, the reason is recorded and Schedule opens.
-        """
-        self.ensure_one()
-        if not self.env.user.has_group("work_order.group_work_order_manager"):
-            raise UserError(
-                _("Only work order managers can approve without the deposit.")
-            )
-        reason = reason.strip() if isinstance(reason, str) else ""
-        if not reason:
-            raise UserError(
-                _("Say why the work order is approved without its deposit.")
-            )
-        self._lock_rows()
-        if self.state == "draft":
-            self._check_transition("action_schedule")
-            if self._is_deposit_missing():
-                self._workflow_write({"deposit_waiver_reason": reason})
-            action = self.action_schedule()
-            # the calendar's drag and drop proposed a time: keep it
-            action["context"] = {
-                **action["context"],
-                **{
-                    key: value
-                    for key, value in self.env.context.items()
-                    if key in ("default_scheduled_date", "default_duration")
-                },
-            }
-            return action
-        self._check_transition("action_mark_approved")
-        if self._is_deposit_missing():  # not paid meanwhile
-            self._workflow_write({"deposit_waiver_reason": reason})
-        self._action_approve()
-        return None
 
     def action_cancel(self):
         res = super().action_cancel()
@@ -360,252 +221,6 @@ class WorkOrder(models.Model):
         if transactions:
             vals["transaction_ids"] = [Command.set(transactions.ids)]
         return vals
-
-    # ------------------------------------------------------------------
-    # Customer portal
-    # ------------------------------------------------------------------
-
-    def _has_to_be_paid(self):
-        """Whether the quote waits for its online deposit to be approved."""
-        self.ensure_one()
-        return (
-            self.state == "quoted"
-            and self.require_payment
-            and self.currency_id.compare_amounts(self.amount_total, 0) > 0
-            and not self._is_deposit_reached()
-        )
-
-    def _is_deposit_missing(self):
-        """Whether the work order may not be approved nor scheduled yet: the
-        quote sent to the customer asks for a deposit neither paid nor waived
-        by a manager, also once the quote is revised back to draft."""
-        self.ensure_one()
-        return (
-            self.state in QUOTE_DEPOSIT_STATES
-            and (self.state == "quoted" or bool(self.date_quoted))
-            and self.require_payment
-            and not self.deposit_waiver_reason
-            and self.currency_id.compare_amounts(self.amount_total, 0) > 0
-            and not self._is_deposit_reached()
-        )
-
-    def _has_to_be_signed(self):
-        # With a deposit, the customer signs first and approves by paying.
-        return super()._has_to_be_signed() and not (
-            self.signature and self._has_to_be_paid()
-        )
-
-    def _action_portal_approve(self, author=None, shown_total=None):
-        self.ensure_one()
-        if self._has_to_be_paid():
-            raise UserError(
-                _(
-                    "%(order)s is approved by paying its deposit of %(amount)s online.",
-                    order=self.name,
-                    amount=self.currency_id.format(self._get_deposit_remaining()),
-                )
-            )
-        return super()._action_portal_approve(author=author, shown_total=shown_total)
-
-    def _action_portal_sign(self, name, signature, author=None, shown_total=None):
-        """With a deposit, signing records the signature; paying approves."""
-        self.ensure_one()
-        if not self._has_to_be_paid():
-            return super()._action_portal_sign(
-                name, signature, author=author, shown_total=shown_total
-            )
-        name = self._check_portal_signer_name(name)
-        signature = self._check_portal_signature(signature)
-        self._lock_rows(nowait=True)
-        self._check_portal_decision_open()
-        self._check_portal_shown_total(shown_total)
-        if self.signature:
-            raise UserError(
-                _(
-                    "%(order)s is already signed: pay the deposit to approve it.",
-                    order=self.name,
-                )
-            )
-        self._workflow_write(
-            {
-                "signed_by": name,
-                "signed_on": fields.Datetime.now(),
-                "signature": signature,
-            }
-        )
-        self.message_post(
-            body=_(
-                "Signed by %(name)s in the customer portal; approved once the "
-                "deposit of %(amount)s is paid.",
-                name=name,
-                amount=self.currency_id.format(self._get_deposit_remaining()),
-            ),
-            author_id=(author or self.partner_id).id,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-        )
-
-    def _get_portal_payment_amount(self):
-        """What the customer can pay on the portal page now: the rest of the
-        deposit while the quote awaits it, then the open amount of the posted
-        invoice; 0 when there is nothing to pay there."""
-        self.ensure_one()
-        if self._has_to_be_paid():
-            return self._get_deposit_remaining()
-        if self.state == "invoiced" and self._get_posted_invoices():
-            return self.amount_due
-        return 0.0
-
-    def _check_online_payment_amount(self, amount):
-        """Return ``amount``, in the currency's precision, if the customer may pay
-        it online now; raise a UserError otherwise.
-
-        Paying does not approve by itself: the approval is decided from the
-        transactions once they are authorized or confirmed.
-        """
-        self.ensure_one()
-        if self.state not in PAYABLE_STATES:
-            raise UserError(
-                _(
-                    "%(order)s is %(state)s: it cannot be paid online.",
-                    order=self.name,
-                    state=self._state_label(),
-                )
-            )
-        if (
-            not isinstance(amount, int | float)
-            or isinstance(amount, bool)
-            or not math.isfinite(amount)
-        ):
-            raise UserError(_("The amount to pay must be a number."))
-        if self.currency_id.is_zero(self.amount_due):
-            raise UserError(
-                _("Nothing remains to be paid on %(order)s.", order=self.name)
-            )
-        # the range before the rounding: 1e308 overflows it
-        if amount <= 0:
-            raise UserError(_("The amount to pay must be positive."))
-        if amount > MAX_AMOUNT:
-            raise UserError(
-                _(
-                    "The amount to pay cannot be more than %(max)s.",
-                    max=MAX_AMOUNT_TEXT,
-                )
-            )
-        amount = self.currency_id.round(amount)
-        if self.currency_id.compare_amounts(amount, 0) <= 0:
-            raise UserError(_("The amount to pay must be positive."))
-        if self.currency_id.compare_amounts(amount, self.amount_due) > 0:
-            raise UserError(
-                _(
-                    "%(amount)s is more than what remains to be paid on %(order)s: "
-                    "%(due)s.",
-                    amount=self.currency_id.format(amount),
-                    order=self.name,
-                    due=self.currency_id.format(self.amount_due),
-                )
-            )
-        return amount
-
-    def _get_transaction_create_values(self):
-        """The links of a new online payment of this work order: the work order,
-        and its posted invoices still open, which the payment then settles."""
-        self.ensure_one()
-        invoices = self._get_posted_invoices().filtered(
-            lambda move: not move.currency_id.is_zero(move.amount_residual)
-        )
-        values = {"work_order_ids": [Command.set(self.ids)]}
-        if invoices:
-            values["invoice_ids"] = [Command.set(invoices.ids)]
-        return values
-
-    def _get_payment_partner(self):
-        """The partner an online payment of the work order is made for."""
-        self.ensure_one()
-        return self.partner_id.browse(
-            self.partner_id.address_get(["invoice"])["invoice"]
-        )
-
-    def _get_payment_link_token(self, amount):
-        """The payment token of a payment link of this work order for
-        ``amount``: bound to the payment partner, the amount, the currency and
-        the work order. Computed as ``payment.utils.generate_access_token``
-        does (without needing a request)."""
-        self.ensure_one()
-        values = (
-            self._get_payment_partner().id,
-            float(amount),
-            self.currency_id.id,
-            self.id,
-        )
-        return hmac_tool(
-            self.env(su=True),
-            "generate_access_token",
-            "|".join(str(value) for value in values),
-        )
-
-    def _check_payment_link_token(self, token, amount):
-        """Whether ``token`` is the token of a payment link of this work order
-        for exactly ``amount``."""
-        self.ensure_one()
-        return bool(
-            isinstance(token, str)
-            and token.isascii()
-            and isinstance(amount, int | float)
-            and not isinstance(amount, bool)
-            and math.isfinite(amount)
-            and consteq(token, self._get_payment_link_token(amount))
-        )
-
-    def _may_use_saved_payment_methods(self, user):
-        """Whether ``user`` may see, save and pay with the saved payment methods
-        of the work order's payment partner: only a logged-in user of that
-        customer, never a visitor with the link nor another customer."""
-        self.ensure_one()
-        return (
-            not user._is_public()
-            and not user._is_internal()
-            and user.partner_id.commercial_partner_id
-            == self._get_payment_partner().commercial_partner_id
-        )
-
-    def _get_saved_payment_methods(self, providers, user):
-        """The saved payment methods (tokens) ``user`` may pay this work order
-        with: the payment partner's own, and only for that customer's users."""
-        self.ensure_one()
-        if not self._may_use_saved_payment_methods(user):
-            return self.env["payment.token"]
-        return (
-            self.env["payment.token"]
-            .sudo()
-            ._get_available_tokens(providers.ids, self._get_payment_partner().id)
-        )
-
-    def _check_portal_deposit_signed(self):
-        """Approve & Pay is sign, then pay: refuse the deposit of a quote the
-        customer has not signed yet."""
-        self.ensure_one()
-        if self._has_to_be_paid() and not self.signature:
-            raise UserError(
-                _(
-                    "Please sign the quote %(order)s first: then you can pay its "
-                    "deposit.",
-                    order=self.name,
-                )
-            )
-
-    def _get_default_payment_link_values(self):
-        """Values of Odoo's payment link wizard (Payment Link button)."""
-        self.ensure_one()
-        amount_max = self.amount_due
-        amount = self._get_deposit_remaining() if self._has_to_be_paid() else amount_max
-        return {
-            "currency_id": self.currency_id.id,
-            "partner_id": self._get_payment_partner().id,
-            "amount": amount,
-            "amount_max": amount_max,
-            "amount_paid": self.amount_paid,
-        }
 
     # ------------------------------------------------------------------
     # Payments received

@@ -3,7 +3,9 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from odoo.addons.work_order.models.work_order_appointment import VisitAnswerRefused
+from odoo.addons.work_order.models.work_order_appointment_portal import (
+    VisitAnswerRefused,
+)
 
 from .test_dispatch import DispatchCommon
 
