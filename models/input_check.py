@@ -6,6 +6,10 @@ the portal, the back office's models and their wizards
 
 import math
 import re
+import struct
+import zlib
+
+from PIL import Image
 
 # Characters no portal input may hold: the C0 and C1 control characters (NUL
 # included) and DEL, lone surrogates (which PostgreSQL cannot store), and the
@@ -23,6 +27,16 @@ QUANTITY_MAX = 1_000_000
 PRICE_MAX = 1_000_000_000
 # A work order's title: one line on the documents and the lists.
 TITLE_MAX_LENGTH = 500
+# What decoding a broken, truncated or hostile image file may raise (Pillow).
+IMAGE_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    Image.DecompressionBombError,
+)
 
 
 def has_forbidden_characters(value, multiline=False):

@@ -248,6 +248,23 @@ class WorkOrderLine(models.Model):
         return uom._compute_quantity(qty, product.uom_id, round=False)
 
     @api.model
+    def _flush_open_move_fields(self):
+        """Flush what the SQL of the work orders' own open moves reads."""
+        self.env["stock.move"].flush_model(
+            [
+                "group_id",
+                "product_id",
+                "state",
+                "location_id",
+                "location_dest_id",
+                "location_final_id",
+                "product_qty",
+            ]
+        )
+        self.env["procurement.group"].flush_model(["work_order_id"])
+        self.env["stock.location"].flush_model(["warehouse_id"])
+
+    @api.model
     def _get_short_order_query(self):
         """A sub-select of the ids of the open work orders with a short part,
         for the "Parts short" search (``work.order._search_has_stock_shortage``),
@@ -278,19 +295,7 @@ class WorkOrderLine(models.Model):
             + ["product_uom_id"]
         )
         self.env["work.order"].flush_model(["state", "warehouse_id"])
-        self.env["stock.move"].flush_model(
-            [
-                "group_id",
-                "product_id",
-                "state",
-                "location_id",
-                "location_dest_id",
-                "location_final_id",
-                "product_qty",
-            ]
-        )
-        self.env["procurement.group"].flush_model(["work_order_id"])
-        self.env["stock.location"].flush_model(["warehouse_id"])
+        self._flush_open_move_fields()
         return SQL(
             """(
             SELECT line.order_id
@@ -514,19 +519,7 @@ class WorkOrderLine(models.Model):
             if not orders:
                 return {}
             orders_sql = SQL("%s", tuple(orders))
-        self.env["stock.move"].flush_model(
-            [
-                "group_id",
-                "product_id",
-                "state",
-                "location_id",
-                "location_dest_id",
-                "location_final_id",
-                "product_qty",
-            ]
-        )
-        self.env["procurement.group"].flush_model(["work_order_id"])
-        self.env["stock.location"].flush_model(["warehouse_id"])
+        self._flush_open_move_fields()
         rows = self.env.execute_query(
             SQL(
                 """

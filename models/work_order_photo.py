@@ -1,8 +1,6 @@
 import base64
 import binascii
 import io
-import struct
-import zlib
 
 from PIL import Image, ImageOps
 
@@ -11,7 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tools.image import IMAGE_MAX_RESOLUTION
 from odoo.tools.mimetypes import guess_mimetype
 
-from .input_check import has_forbidden_characters
+from .input_check import IMAGE_DECODE_ERRORS, has_forbidden_characters
 
 PHOTO_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 PHOTO_MAX_BYTES = 25 * 1024 * 1024
@@ -272,15 +270,7 @@ class WorkOrderPhoto(models.Model):
             image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
             buffer = io.BytesIO()
             image.save(buffer, "JPEG", quality=PHOTO_JPEG_QUALITY, optimize=True)
-        except (
-            OSError,
-            SyntaxError,
-            ValueError,
-            EOFError,
-            struct.error,
-            zlib.error,
-            Image.DecompressionBombError,
-        ):
+        except IMAGE_DECODE_ERRORS:
             raise UserError(invalid) from None
         return base64.b64encode(buffer.getvalue())
 

@@ -1,9 +1,7 @@
 import base64
 import binascii
 import io
-import struct
 import threading
-import zlib
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -18,7 +16,7 @@ from odoo.tools import SQL
 from odoo.tools.mimetypes import guess_mimetype
 from odoo.tools.sql import column_exists
 
-from .input_check import has_forbidden_characters
+from .input_check import IMAGE_DECODE_ERRORS, has_forbidden_characters
 
 # Customer portal: what a signature may be, and how long free text may run.
 SIGNATURE_MIMETYPES = ("image/png", "image/jpeg")
@@ -457,15 +455,7 @@ class WorkOrder(models.Model):
             image.thumbnail((field.max_width, field.max_height))
             buffer = io.BytesIO()
             image.save(buffer, "PNG", optimize=True)
-        except (
-            OSError,
-            SyntaxError,
-            ValueError,
-            EOFError,
-            struct.error,
-            zlib.error,
-            Image.DecompressionBombError,
-        ):
+        except IMAGE_DECODE_ERRORS:
             raise UserError(invalid) from None
         png = buffer.getvalue()
         if len(png) > SIGNATURE_MAX_BYTES:
