@@ -57,6 +57,23 @@ class RecurrenceCommon(WorkOrderCommon):
         )
 
     @classmethod
+    def _add_portal_users(cls):
+        """A portal user of the customer, and another customer with its own."""
+        cls.portal_user = new_test_user(
+            cls.env,
+            login="wo_recurrence_portal",
+            groups="base.group_portal",
+            partner_id=cls.customer.id,
+        )
+        cls.other_customer = cls.env["res.partner"].create({"name": "WO Other"})
+        cls.other_portal_user = new_test_user(
+            cls.env,
+            login="wo_recurrence_other",
+            groups="base.group_portal",
+            partner_id=cls.other_customer.id,
+        )
+
+    @classmethod
     def _agreement(cls, **vals):
         return (
             cls.env["work.order.recurrence"]
@@ -76,6 +93,12 @@ class RecurrenceCommon(WorkOrderCommon):
     def _run_cron(self):
         self.env.ref(CRON_XMLID).method_direct_trigger()
         self.env.invalidate_all()
+
+    def _complete(self, visit, when):
+        """The technician starts and completes the visit at ``when``."""
+        with freeze_time(when):
+            visit.with_user(self.technician).action_start()
+            visit.with_user(self.technician).action_complete()
 
     @staticmethod
     def _dates(agreement, states=None):
@@ -1094,11 +1117,6 @@ class TestRecurrenceInvoicing(RecurrenceCommon):
             groups="work_order.group_work_order_user,account.group_account_invoice",
         )
 
-    def _complete(self, visit, when):
-        with freeze_time(when):
-            visit.with_user(self.technician).action_start()
-            visit.with_user(self.technician).action_complete()
-
     def _monthly(self):
         with freeze_time("2026-03-26 06:00:00"):
             agreement = self._agreement(
@@ -1366,19 +1384,7 @@ class TestRecurrenceAccess(RecurrenceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="wo_recurrence_portal",
-            groups="base.group_portal",
-            partner_id=cls.customer.id,
-        )
-        cls.other_customer = cls.env["res.partner"].create({"name": "WO Other"})
-        cls.other_portal_user = new_test_user(
-            cls.env,
-            login="wo_recurrence_other",
-            groups="base.group_portal",
-            partner_id=cls.other_customer.id,
-        )
+        cls._add_portal_users()
 
     def test_portal_users_read_their_own_started_agreements(self):
         mine = self._agreement(start_date="2026-03-02", horizon_days=1)
@@ -1417,19 +1423,7 @@ class TestRecurrencePortal(RecurrenceCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="wo_recurrence_portal",
-            groups="base.group_portal",
-            partner_id=cls.customer.id,
-        )
-        cls.other_customer = cls.env["res.partner"].create({"name": "WO Other"})
-        cls.other_user = new_test_user(
-            cls.env,
-            login="wo_recurrence_other",
-            groups="base.group_portal",
-            partner_id=cls.other_customer.id,
-        )
+        cls._add_portal_users()
         today = fields.Date.today()
         cls.agreement = cls._agreement(
             start_date=today, repeat_unit="day", horizon_days=3

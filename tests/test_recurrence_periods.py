@@ -31,11 +31,6 @@ class TestRecurrencePeriods(RecurrenceCommon):
             }
         )
 
-    def _complete(self, visit, when):
-        with freeze_time(when):
-            visit.with_user(self.technician).action_start()
-            visit.with_user(self.technician).action_complete()
-
     def _invoices(self, agreement):
         return self.env["account.move"].search(
             [("work_order_ids.recurrence_id", "=", agreement.id)]
