@@ -6,6 +6,8 @@ import subprocess
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEADER = ("Metric", "Work order", "Sale order", "Ratio WO/SO")
+FLOOR_HEADER = ("Search", "ORM", "Bare SQL", "Ratio ORM/SQL")
+FLOOR_TARGET = 3.0  # the ORM's search within 3x of the bare SQL
 WIDE = 10  # values from here on get one decimal, smaller ones two
 
 
@@ -18,10 +20,15 @@ class Results:
 
     def __init__(self):
         self.rows = []
+        self.floors = []
         self.notes = []
 
     def add(self, metric, wo, so, unit=""):
         self.rows.append((metric, wo, so, unit))
+
+    def add_floor(self, search, orm_ms, sql_ms):
+        """A search by the ORM beside the same search in bare SQL (ms)."""
+        self.floors.append((search, orm_ms, sql_ms, "ms"))
 
     @staticmethod
     def fmt(value, unit):
@@ -35,18 +42,32 @@ class Results:
             text = str(value)
         return f"{text} {unit}".strip()
 
-    def table(self):
+    def table(self, rows=None, header=HEADER):
         """The rows as text cells, header first; the ratio when both are numbers."""
-        out = [HEADER]
-        for metric, wo, so, unit in self.rows:
+        out = [header]
+        for metric, wo, so, unit in self.rows if rows is None else rows:
             ratio = "-"
             if isinstance(wo, int | float) and isinstance(so, int | float) and so:
                 ratio = f"{wo / so:.2f}"
             out.append((metric, self.fmt(wo, unit), self.fmt(so, unit), ratio))
         return out
 
+    def tables(self):
+        """The table beside sale, then the ORM beside bare SQL, if measured."""
+        out = [("", self.table())]
+        if self.floors:
+            title = f"ORM search beside bare SQL (target: ratio <= {FLOOR_TARGET:g}):"
+            out.append((title, self.table(self.floors, FLOOR_HEADER)))
+        return out
+
     def text(self):
-        rows = self.table()
+        return "\n\n".join(
+            (f"{title}\n" if title else "") + self.text_table(rows)
+            for title, rows in self.tables()
+        )
+
+    @staticmethod
+    def text_table(rows):
         widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
         lines = []
         for row in rows:
@@ -60,10 +81,13 @@ class Results:
         return "\n".join(lines)
 
     def markdown(self):
-        rows = self.table()
-        lines = ["| " + " | ".join(rows[0]) + " |", "|---|---:|---:|---:|"]
-        lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
-        return "\n".join(lines)
+        parts = []
+        for title, rows in self.tables():
+            lines = [title, ""] if title else []
+            lines += ["| " + " | ".join(rows[0]) + " |", "|---|---:|---:|---:|"]
+            lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
+            parts.append("\n".join(lines))
+        return "\n\n".join(parts)
 
 
 def write_report(args, results, sizes, started):
