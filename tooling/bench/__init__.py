@@ -4,8 +4,9 @@ Run it as ``python tooling/bench --odoo ODOO_SRC --cache CACHE [options] -- ODOO
 OPTIONS`` (tooling/benchmark.sh does, for ``make benchmark``). On one database:
 
 1. database.py: work_order installed without demo data; dataset.py: customers,
-   work orders and sale orders on equivalent data, cloned in SQL from a few ORM
-   records (bulk_insert.py). A database already populated to the requested size is reused.
+   work orders and sale orders on equivalent data, cloned in SQL
+   (bulk_insert.py) from a few ORM records. A database already populated to
+   the requested size is reused.
 2. measures.py, in this process: back-office list search, My Day of a
    technician with 20 jobs (my_day.py), Generate Invoice over
    1, 10 and 100 orders, stock availability of 5 and 50 lines, the service
