@@ -347,12 +347,16 @@ class WorkOrder(models.Model):
     def _selection_label(self, fname, value):
         """The label of ``value`` of the selection field ``fname``, translated
         like the messages that quote it (``_state_label``)."""
+        return self._get_selection_labels(fname).get(value, value)
+
+    def _get_selection_labels(self, fname):
+        """{value: translated label} of the selection field ``fname``, in the
+        context's language, else the user's; a list reads it once."""
         record = self
         if not self.env.lang:
             lang = self.env["res.users"].context_get().get("lang")
             record = self.with_context(lang=lang)
-        labels = dict(self._fields[fname]._description_selection(record.env))
-        return labels.get(value, value)
+        return dict(self._fields[fname]._description_selection(record.env))
 
     # ------------------------------------------------------------------
     # Lifecycle

@@ -128,11 +128,11 @@ class WorkOrder(models.Model):
         orders._lock_rows()
         orders._check_transition("action_create_invoice")
         orders._check_invoiceable()
-        move_model = self.env["account.move"]
-        if not move_model.has_access("create"):
-            # Work order managers invoice without billing rights, like salespeople
-            # invoice a sale order; the rights were checked by the caller.
-            move_model = move_model.sudo()
+        # sudo, as sale creates its invoices: work order managers invoice
+        # without billing rights, like salespeople invoice a sale order (the
+        # rights were checked by the caller), and no record rule is evaluated
+        # again for every account the invoice lines touch.
+        move_model = self.env["account.move"].sudo()
         # the invoice link is a workflow field: only this method sets it
         move_model = self._in_workflow(move_model)
         invoices = move_model.with_context(default_move_type="out_invoice").create(

@@ -261,6 +261,22 @@ class WorkOrder(models.Model):
                     counts[tab] += total - needs.get(state, 0)
         return counts
 
+    def _get_portal_state_badge_class(self):
+        """The colour of the status badge the customer sees."""
+        self.ensure_one()
+        return {
+            "draft": "text-bg-light",
+            "quoted": "text-bg-info",
+            "approved": "text-bg-primary",
+            "scheduled": "text-bg-primary",
+            "in_progress": "text-bg-primary",
+            "on_hold": "text-bg-warning",
+            "completed": "text-bg-success",
+            "invoiced": "text-bg-success",
+            "cancelled": "text-bg-secondary",
+            "rejected": "text-bg-danger",
+        }.get(self.state, "text-bg-light")
+
     def _get_portal_action_hint(self):
         """What the work order awaits from the customer besides its status, as
         a short note for their list ("" when its status says it all)."""

@@ -163,36 +163,54 @@ def sql_time(env, args, sql, params):
 
 
 def floors(env, args):
-    """{kind: (where clause on work_order wo, params)} of the bare-SQL searches."""
+    """{kind: (where clause on work_order wo, params)} of the bare-SQL searches:
+    the same searches as the ORM's, access rules included (the companies of
+    the user, and the partners' multi-company rule in the customer and
+    address look-ups), written the shortest way."""
+    companies = tuple(env.companies.ids)
     name = f"%{args.name_search}%"
     address = f"%{args.address_search}%"
+    partner_rule = (
+        "(p.partner_share IS NULL OR p.partner_share = FALSE "
+        "OR p.company_id IN %s OR p.company_id IS NULL)"
+    )
+    # res.partner's name search: complete name, e-mail, reference, tax and
+    # company numbers; then every contact below the partners found
     customer = (
-        "wo.partner_id IN (WITH RECURSIVE tree AS (SELECT id FROM res_partner "
-        "WHERE complete_name ILIKE %s UNION SELECT child.id FROM res_partner child "
+        "wo.partner_id IN (WITH RECURSIVE tree AS (SELECT p.id FROM res_partner p "
+        "WHERE (p.complete_name ILIKE %s OR p.email ILIKE %s OR p.ref ILIKE %s "
+        f"OR p.vat ILIKE %s OR p.company_registry ILIKE %s) AND {partner_rule} "
+        "UNION SELECT child.id FROM res_partner child "
         "JOIN tree ON child.parent_id = tree.id) SELECT id FROM tree)"
     )
+    customer_params = [name] * 5 + [companies]
     address_of = (
-        "wo.service_address_id IN (SELECT id FROM res_partner WHERE {name}"
-        "street ILIKE %s OR street2 ILIKE %s OR city ILIKE %s OR zip ILIKE %s)"
+        "wo.service_address_id IN (SELECT p.id FROM res_partner p WHERE ({name}"
+        "p.street ILIKE %s OR p.street2 ILIKE %s OR p.city ILIKE %s "
+        f"OR p.zip ILIKE %s) AND {partner_rule})"
     )
     # "Parts short": the database's share of the module's own decision, the
     # forecasts read beforehand
     short = env["work.order.line"]._get_short_order_query()
     closed = tuple(env["work.order"]._get_stock_closed_states())
-    return {
-        "customer": (customer, [name]),
-        "address": (address_of.format(name=""), [address] * 4),
+    searches = {
+        "customer": (customer, customer_params),
+        "address": (address_of.format(name=""), [address] * 4 + [companies]),
         "number": ("wo.name ILIKE %s", [f"%{NUMBER_FRAGMENT}%"]),
         "status": ("wo.state = %s", ["quoted"]),
         "search box": (
             f"(wo.name ILIKE %s OR wo.title ILIKE %s OR {customer} OR "
-            f"{address_of.format(name='name ILIKE %s OR ')})",
-            [name] * 8,
+            f"{address_of.format(name='p.name ILIKE %s OR ')})",
+            [name] * 2 + customer_params + [name] * 5 + [companies],
         ),
         "parts short": (
             f"wo.state NOT IN %s AND wo.id IN {short.code}",
             [closed, *short.params],
         ),
+    }
+    return {
+        kind: (f"({where}) AND wo.company_id IN %s", [*params, companies])
+        for kind, (where, params) in searches.items()
     }
 
 
