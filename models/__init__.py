@@ -40,6 +40,7 @@ from . import work_order_recurrence_visits
 from . import account_move
 from . import ir_attachment
 from . import res_company
+from . import res_partner
 from . import res_config_settings
 from . import ir_actions_report
 from . import mail_compose_message
