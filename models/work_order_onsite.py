@@ -190,7 +190,7 @@ class WorkOrder(models.Model):
     )
     def _compute_amounts_done(self):
         for order in self:
-            summary = order._get_done_tax_totals()
+            summary = order._prepare_done_tax_totals()
             order.amount_done_untaxed = summary["base_amount_currency"]
             order.amount_done_tax = summary["tax_amount_currency"]
             order.amount_done_total = summary["total_amount_currency"]
@@ -520,7 +520,15 @@ class WorkOrder(models.Model):
 
     def _get_done_tax_totals(self):
         """Odoo's tax totals of what was carried out (the agreed quantities
-        where nothing was recorded yet), at the agreed prices."""
+        where nothing was recorded yet), at the agreed prices: the agreed
+        totals themselves while nothing differs."""
+        self.ensure_one()
+        if not self.has_done_changes:
+            return self.tax_totals
+        return self._prepare_done_tax_totals()
+
+    def _prepare_done_tax_totals(self):
+        """The tax engine's run behind ``_get_done_tax_totals``."""
         self.ensure_one()
         tax_model = self.env["account.tax"]
         base_lines = [

@@ -431,6 +431,17 @@ class TestOnSiteRecording(OnSiteCommon):
         self.assertAlmostEqual(self.order.amount_total, 230 * 1.15)
         self.assertTrue(self.order.has_done_changes)
 
+    def test_done_tax_totals_are_the_agreed_ones_until_something_differs(self):
+        self._start()
+        done = self.order._get_done_tax_totals()
+        self.assertEqual(done, self.order.tax_totals)
+        self.assertEqual(done, self.order._prepare_done_tax_totals())
+        self._line(self.part).write({"qty_done": 1})
+        done = self.order._get_done_tax_totals()
+        self.assertAlmostEqual(done["base_amount_currency"], 190)
+        self.assertAlmostEqual(done["total_amount_currency"], 190 * 1.15)
+        self.assertAlmostEqual(self.order.tax_totals["base_amount_currency"], 230)
+
     def test_copy_keeps_what_was_added_on_site_as_agreed(self):
         self._start()
         self.order.write(
