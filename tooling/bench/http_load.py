@@ -15,6 +15,7 @@ import time
 
 import requests
 
+from . import report
 from .dataset import (
     BIG_ORDER_COPIES,
     LINES_PER_ORDER,
@@ -296,13 +297,18 @@ def loaded_pages(args, marker, results, server, cookie):
             f"{label}: requests/s, {args.clients} clients, {args.workers} workers",
             wo["rps"],
             so["rps"],
+            higher_is_better=True,
         )
-        for key, name in (("p95", "p95 latency"), ("max", "slowest request")):
+        for key, name, target in (
+            ("p95", "p95 latency", report.TARGET),
+            ("max", "slowest request", report.SLOWEST_TARGET),
+        ):
             results.add(
                 f"{label}: {name} under load",
                 wo[key] and wo[key] * 1000,
                 so[key] and so[key] * 1000,
                 "ms",
+                target=target,
             )
         results.add(
             f"{label}: serialization-failure retries under load",

@@ -263,6 +263,7 @@ def load_with_replica(args, results, server, cookie):
         f"{args.workers} workers",
         wo["rps"],
         so["rps"],
+        higher_is_better=True,
     )
     results.add(
         "Replica: portal list, p95 latency under load",
