@@ -22,6 +22,7 @@ from . import work_order_reapproval
 from . import work_order_line_mixin
 from . import work_order_from_template
 from . import work_order_address
+from . import work_order_search
 from . import work_order_line
 from . import work_order_line_stock
 from . import work_order_line_procurement

@@ -709,6 +709,29 @@ class TestSearchBox(WorkOrderCommon):
         self.assertEqual(self._search_box("Quiet Lane"), other)
         self.assertFalse(self._search_box("zzzz-nothing"))
 
+    def test_search_box_finds_what_each_part_finds(self):
+        """The search box unites the searches by number, title, customer and
+        service address, exactly."""
+        WorkOrder = self.env["work.order"]
+        self._create_order(title="Gate B repair")
+        for term in (self.order.name, "fix", "gate b", "WO Test", "54321", "zz"):
+            with self.subTest(term=term):
+                address = WorkOrder._get_quick_search_address_domain(term)
+                parts = (
+                    [("name", "ilike", term)],
+                    [("title", "ilike", term)],
+                    [("partner_id", "child_of", term)],
+                    [("service_address_id", "any", address)],
+                )
+                expected = WorkOrder.browse()
+                for domain in parts:
+                    expected |= WorkOrder.search(domain)
+                self.assertEqual(
+                    WorkOrder.search([("quick_search", "ilike", term)]), expected
+                )
+        with self.assertRaises(UserError):
+            WorkOrder.search([("quick_search", "=", 3)])
+
     def test_contact_of_the_customer_is_found_by_the_company_name(self):
         person = self.env["res.partner"].create(
             {"name": "WO Jane at the Customer", "parent_id": self.customer.id}
