@@ -185,6 +185,16 @@ class WorkOrder(models.Model):
             self._table,
             ["priority DESC", "id DESC"],
         )
+        # a customer's or an address's work orders in the list's order, the
+        # company (the record rule) included: the database answers from the
+        # index alone, without reading the work orders
+        for fname in ("partner_id", "service_address_id"):
+            create_index(
+                self.env.cr,
+                f"work_order_{fname}_priority_idx",
+                self._table,
+                [fname, "priority DESC", "id DESC", "company_id"],
+            )
 
     @api.depends("template_id")
     def _compute_title(self):
