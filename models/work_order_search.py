@@ -32,11 +32,11 @@ class WorkOrder(models.Model):
         trigram indexes: inside the OR, the database then checks each work
         order against the ids found instead of matching its number and title
         again (the customer and the address are sub-selects already)."""
-        if operator != "ilike" or not isinstance(value, str):
+        if operator not in ("ilike", "not ilike") or not isinstance(value, str):
             raise UserError(
                 _("Search the number, title, customer or address with some text.")
             )
-        return expression.OR(
+        found = expression.OR(
             [
                 [("id", "in", self._search([("name", "ilike", value)]))],
                 [("id", "in", self._search([("title", "ilike", value)]))],
@@ -50,3 +50,4 @@ class WorkOrder(models.Model):
                 ],
             ]
         )
+        return found if operator == "ilike" else ["!", *found]

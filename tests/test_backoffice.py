@@ -729,6 +729,12 @@ class TestSearchBox(WorkOrderCommon):
                 self.assertEqual(
                     WorkOrder.search([("quick_search", "ilike", term)]), expected
                 )
+        # "does not contain", from a custom filter: every other work order
+        found = WorkOrder.search([("quick_search", "ilike", "gate b")])
+        self.assertEqual(
+            WorkOrder.search([("quick_search", "not ilike", "gate b")]),
+            WorkOrder.search([]) - found,
+        )
         with self.assertRaises(UserError):
             WorkOrder.search([("quick_search", "=", 3)])
 
