@@ -2,6 +2,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
 
+from .input_check import has_forbidden_characters
+
 
 class WorkOrder(models.Model):
     """The list's search box: number, title, customer name and service
@@ -32,7 +34,11 @@ class WorkOrder(models.Model):
         trigram indexes: inside the OR, the database then checks each work
         order against the ids found instead of matching its number and title
         again (the customer and the address are sub-selects already)."""
-        if operator not in ("ilike", "not ilike") or not isinstance(value, str):
+        if (
+            operator not in ("ilike", "not ilike")
+            or not isinstance(value, str)
+            or has_forbidden_characters(value)  # a NUL byte fails in PostgreSQL
+        ):
             raise UserError(
                 _("Search the number, title, customer or address with some text.")
             )

@@ -737,6 +737,8 @@ class TestSearchBox(WorkOrderCommon):
         )
         with self.assertRaises(UserError):
             WorkOrder.search([("quick_search", "=", 3)])
+        with self.assertRaises(UserError):
+            WorkOrder.search([("quick_search", "ilike", "pool\x00")])
 
     def test_contact_of_the_customer_is_found_by_the_company_name(self):
         person = self.env["res.partner"].create(
