@@ -354,7 +354,10 @@ class WorkOrder(models.Model):
         try:
             with self.env.cr.savepoint():
                 self._lock_rows(nowait=True)
-                self.write({"portal_last_viewed": now})
+                # an untracked stamp: no tracking values to read and compare
+                self.with_context(tracking_disable=True).write(
+                    {"portal_last_viewed": now}
+                )
                 self.flush_recordset(["portal_last_viewed"])
         except (LockNotAvailable, SerializationFailure):
             self.invalidate_recordset(["portal_last_viewed"])
