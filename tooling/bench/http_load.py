@@ -174,20 +174,59 @@ def load_worker(argv):
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - t_start
-    latencies.sort()
+    print(json.dumps(summarize(latencies, statuses, wall)))
+    return 0
+
+
+def summarize(latencies, statuses, seconds):
+    """Requests/s and latency percentiles of a load (one segment or several)."""
+    latencies = sorted(latencies)
     ok = len(latencies)
-    result = {
+    return {
         "requests": sum(statuses.values()),
         "ok": ok,
         "statuses": statuses,
-        "seconds": wall,
-        "rps": ok / wall if wall else 0.0,
+        "seconds": seconds,
+        "rps": ok / seconds if seconds else 0.0,
         "p50": latencies[ok // 2] if ok else None,
         "p95": latencies[min(ok - 1, int(ok * P95))] if ok else None,
         "max": latencies[-1] if ok else None,
+        "latencies": latencies,
     }
-    print(json.dumps(result))
-    return 0
+
+
+def run_side_by_side(args, server, wo_paths, so_paths, cookie):
+    """The work orders' and sale's loads, each ``args.load_seconds`` long, in
+    alternating segments (work order, sale, sale, work order): a machine that
+    slows down or speeds up during the measure weighs on both alike.
+
+    Returns the two summaries, with the serialization-failure retries and the
+    read-only cursor fallbacks the server logged during each side's segments.
+    """
+    segment_args = argparse.Namespace(**vars(args))
+    segment_args.load_seconds = args.load_seconds / 2
+    segment_args.max_requests = max(1, args.max_requests // 2)
+    sides = {"wo": wo_paths, "so": so_paths}
+    found = {side: {"latencies": [], "statuses": {}, "seconds": 0.0, "log": []}
+             for side in sides}  # fmt: skip
+    server.new_lines()
+    for side in ("wo", "so", "so", "wo"):
+        load = run_load(segment_args, server.port, sides[side], cookie)
+        acc = found[side]
+        acc["latencies"] += load["latencies"]
+        acc["seconds"] += load["seconds"]
+        for status, count in load["statuses"].items():
+            acc["statuses"][status] = acc["statuses"].get(status, 0) + count
+        acc["log"] += server.new_lines()
+    summaries = []
+    for side in sides:
+        acc = found[side]
+        summary = summarize(acc["latencies"], acc["statuses"], acc["seconds"])
+        log = "\n".join(acc["log"])
+        summary["retries"] = log.count("SERIALIZATION_FAILURE")
+        summary["ro_fallbacks"] = log.count("retrying with a read/write cursor")
+        summaries.append(summary)
+    return summaries
 
 
 def run_load(args, port, paths, cookie):
@@ -282,17 +321,11 @@ def loaded_pages(args, marker, results, server, cookie):
         ),
     ]
     for label, wo_paths, so_paths in loads:
-        found = []
-        for paths in (wo_paths, so_paths):
-            load = run_load(args, server.port, paths, cookie)
-            log = "\n".join(server.new_lines())
-            load["retries"] = log.count("SERIALIZATION_FAILURE")
-            load["ro_fallbacks"] = log.count("retrying with a read/write cursor")
-            found.append(load)
+        wo, so = run_side_by_side(args, server, wo_paths, so_paths, cookie)
+        for paths, load in ((wo_paths, wo), (so_paths, so)):
             bad = {k: v for k, v in load["statuses"].items() if k != "200"}
             if bad:
                 results.notes.append(f"Under load, {label}: {paths[0]} got {bad}.")
-        wo, so = found
         results.add(
             f"{label}: requests/s, {args.clients} clients, {args.workers} workers",
             wo["rps"],

@@ -12,7 +12,7 @@ import time
 import psycopg2
 
 from .dataset import PORTAL_LOGIN, PORTAL_PASSWORD, STATE_CYCLE, WO_STATE_SLOTS
-from .http_load import CSRF_INPUT, PortalClient, run_load
+from .http_load import CSRF_INPUT, PortalClient, run_side_by_side
 from .ports import free_port
 from .report import say
 from .server import OdooServer
@@ -250,14 +250,11 @@ def restore_order(odoo, args, order_id):
 
 def load_with_replica(args, results, server, cookie):
     say(f"replica: portal list under load ({args.clients} clients)")
-    found = []
-    for path in ("/my/work-orders", "/my/orders"):
-        load = run_load(args, server.port, [path], cookie)
-        found.append(load)
+    wo, so = run_side_by_side(args, server, ["/my/work-orders"], ["/my/orders"], cookie)
+    for path, load in (("/my/work-orders", wo), ("/my/orders", so)):
         bad = {k: v for k, v in load["statuses"].items() if k != "200"}
         if bad:
             results.notes.append(f"Under load with the replica, {path} got {bad}.")
-    wo, so = found
     results.add(
         f"Replica: portal list, requests/s, {args.clients} clients, "
         f"{args.workers} workers",
