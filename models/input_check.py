@@ -25,6 +25,9 @@ FORBIDDEN_CHARACTERS_MULTILINE = re.compile(
 QUANTITY_MAX = 1_000_000
 # A unit price beyond this is a typing error (an amount Odoo still prints).
 PRICE_MAX = 1_000_000_000
+# Planned hours of one job beyond this are a typing error (a visit's end
+# computed from them would no longer be a date).
+DURATION_MAX = 10_000
 # A work order's title: one line on the documents and the lists.
 TITLE_MAX_LENGTH = 500
 # What decoding a broken, truncated or hostile image file may raise (Pillow).

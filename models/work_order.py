@@ -4,7 +4,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import create_index
 
-from .input_check import TITLE_MAX_LENGTH
+from .input_check import DURATION_MAX, TITLE_MAX_LENGTH
 
 STATES = [
     ("draft", "Draft"),
@@ -271,6 +271,12 @@ class WorkOrder(models.Model):
 
     def _get_checked_text_fields(self):
         return {**super()._get_checked_text_fields(), "title": TITLE_MAX_LENGTH}
+
+    def _get_checked_number_fields(self):
+        return {
+            **super()._get_checked_number_fields(),
+            "estimated_duration": DURATION_MAX,
+        }
 
     @api.model
     def _check_input_values(self, vals):

@@ -1,11 +1,13 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .input_check import DURATION_MAX
 from .work_order_deposit import DEPOSIT_TYPES, check_deposit_values
 
 
 class WorkOrderTemplate(models.Model):
     _name = "work.order.template"
+    _inherit = "work.order.input.mixin"
     _description = "Work Order Template"
     _order = "name"
     _check_company_auto = True
@@ -78,6 +80,12 @@ class WorkOrderTemplate(models.Model):
             template.lines_total = company.currency_id.round(
                 sum(line._get_estimated_subtotal() for line in template.line_ids)
             )
+
+    def _get_checked_number_fields(self):
+        return {
+            **super()._get_checked_number_fields(),
+            "estimated_duration": DURATION_MAX,
+        }
 
     @api.constrains("estimated_duration")
     def _check_estimated_duration(self):

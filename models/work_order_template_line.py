@@ -1,10 +1,12 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .input_check import PRICE_MAX, QUANTITY_MAX
+
 
 class WorkOrderTemplateLine(models.Model):
     _name = "work.order.template.line"
-    _inherit = "work.order.line.mixin"
+    _inherit = ["work.order.line.mixin", "work.order.input.mixin"]
     _description = "Work Order Template Line"
     _order = "template_id, sequence, id"
     _check_company_auto = True
@@ -25,6 +27,13 @@ class WorkOrderTemplateLine(models.Model):
             "A template line without a product must be a section or a note.",
         ),
     ]
+
+    def _get_checked_number_fields(self):
+        return {
+            **super()._get_checked_number_fields(),
+            "product_uom_qty": QUANTITY_MAX,
+            "price_unit": PRICE_MAX,
+        }
 
     @api.constrains("product_uom_qty", "price_unit")
     def _check_amounts(self):

@@ -674,6 +674,67 @@ class TestInputRefusals(WorkOrderCommon):
         line.write({"product_uom_qty": 1_000_000, "price_unit": 12.5})
         self.assertEqual(line.product_uom_qty, 1_000_000)
 
+    def test_planned_hours_bounded(self):
+        """A duration no job has (a year of hours and more) is refused: the
+        visit's end computed from it would no longer be a date."""
+        before = self.order.estimated_duration
+        for value in (1e9, -1e9, float("inf"), float("nan"), 10_001):
+            with self.subTest(value=value):
+                with self.assertRaisesRegex(
+                    ValidationError, "^Estimated Duration must be a number betw"
+                ):
+                    self.order.write({"estimated_duration": value})
+                with self.assertRaisesRegex(ValidationError, "must be a number betw"):
+                    self._create_order(estimated_duration=value)
+        self.assertEqual(self.order.estimated_duration, before)
+        self.order.write({"estimated_duration": 10_000})
+        self.assertEqual(self.order.estimated_duration, 10_000)
+
+    def test_templates_bounded_like_work_orders(self):
+        """A template's hours, and its lines' quantities and prices, have the
+        work order's bounds: a template cannot carry what a work order refuses."""
+        template = self.env["work.order.template"].create(
+            {
+                "name": "Bounded",
+                "estimated_duration": 2,
+                "line_ids": [
+                    Command.create({"product_id": self.part.id, "price_unit": 5})
+                ],
+            }
+        )
+        line = template.line_ids
+        for model_vals in (
+            (template, {"estimated_duration": 1e9}),
+            (template, {"estimated_duration": float("inf")}),
+            (line, {"product_uom_qty": 1e20}),
+            (line, {"product_uom_qty": float("nan")}),
+            (line, {"price_unit": 1e20}),
+            (line, {"price_unit": "inf"}),
+        ):
+            record, vals = model_vals
+            with self.subTest(vals=vals):
+                with self.assertRaisesRegex(ValidationError, "must be a number betw"):
+                    record.write(vals)
+        with (
+            self.assertRaisesRegex(ValidationError, "must be a number betw"),
+            self.env.cr.savepoint(),  # as the request's transaction would be
+        ):
+            self.env["work.order.template"].create(
+                {
+                    "name": "Too much",
+                    "line_ids": [
+                        Command.create({"product_id": self.part.id, "price_unit": 1e20})
+                    ],
+                }
+            )
+        self.assertFalse(
+            self.env["work.order.template"].search([("name", "=", "Too much")])
+        )
+        self.assertEqual(
+            (template.estimated_duration, line.product_uom_qty, line.price_unit),
+            (2, 1, 5),
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestSearchBox(WorkOrderCommon):
