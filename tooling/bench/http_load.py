@@ -32,6 +32,7 @@ from .server import PACKAGE_DIR, OdooServer
 
 REQUEST_TIMEOUT = 120  # seconds, for one sequential request
 LOAD_TIMEOUT = 60  # seconds, for one request under load
+WARM_SECONDS = 2.0  # the unmeasured load that warms every worker (warm_workers)
 LOAD_GRACE = 180  # seconds the load process may take beyond --load-seconds
 LOG_POLLS, LOG_POLL_SECONDS = 50, 0.05  # wait for a request's log line
 P95 = 0.95  # latency percentile reported under load
@@ -100,21 +101,32 @@ def log_entry(server, path):
     raise RuntimeError(f"no request log line for {path}")
 
 
-def request_stats(server, client, path, repeat, warm):
-    """Sequential GETs: query counts and times from the server's request log.
+def request_stats(server, client, paths, repeat):
+    """Sequential GETs of each of ``paths`` (the work order's and sale's page),
+    in alternating order (work order, sale, sale, work order...): query counts
+    and times from the server's request log, for each path.
 
-    The first ``warm`` requests only warm the workers' caches (each worker has
-    its own); the query count is the most frequent one, with the range if any.
+    The workers are warmed first (``warm_workers``), then the client's own
+    first request of each path is not counted either; the query count is the
+    most frequent one, with the range if any.
     """
-    found = []
-    for n in range(repeat + warm):
-        tagged = f"{path}{'&' if '?' in path else '?'}bench={n}"
-        response, elapsed = client.get(tagged)
-        if response.status_code != 200:
-            raise RuntimeError(f"GET {path}: HTTP {response.status_code}")
-        entry = log_entry(server, tagged)
-        if n >= warm:
-            found.append((int(entry["queries"]), elapsed, entry["mode"] or "-"))
+    found = [[] for _path in paths]
+    for n in range(repeat + 1):
+        for index in range(len(paths))[:: -1 if n % 2 else 1]:
+            path = paths[index]
+            tagged = f"{path}{'&' if '?' in path else '?'}bench={n}"
+            response, elapsed = client.get(tagged)
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {path}: HTTP {response.status_code}")
+            entry = log_entry(server, tagged)
+            if n:
+                found[index].append(
+                    (int(entry["queries"]), elapsed, entry["mode"] or "-")
+                )
+    return [summarize_requests(requests_found) for requests_found in found]
+
+
+def summarize_requests(found):
     counts = [queries for queries, _e, _m in found]
     common = statistics.mode(counts)
     return {
@@ -124,6 +136,17 @@ def request_stats(server, client, path, repeat, warm):
         "ms": statistics.median([elapsed for _q, elapsed, _m in found]) * 1000,
         "mode": "/".join(sorted({mode for _q, _e, mode in found})),
     }
+
+
+def warm_workers(args, server, paths, cookie):
+    """A short concurrent load over ``paths``, not measured: every worker has
+    then served each page once (compiled its templates, filled its caches),
+    which one client's sequential requests, kept on one connection, cannot
+    ensure."""
+    warm_args = argparse.Namespace(**vars(args))
+    warm_args.load_seconds = WARM_SECONDS
+    run_load(warm_args, server.port, paths, cookie)
+    server.new_lines()
 
 
 # ------------------------------------------------------------ load worker ---
@@ -203,6 +226,7 @@ def run_side_by_side(args, server, wo_paths, so_paths, cookie):
     Returns the two summaries, with the serialization-failure retries and the
     read-only cursor fallbacks the server logged during each side's segments.
     """
+    warm_workers(args, server, wo_paths + so_paths, cookie)
     segment_args = argparse.Namespace(**vars(args))
     segment_args.load_seconds = args.load_seconds / 2
     segment_args.max_requests = max(1, args.max_requests // 2)
@@ -289,10 +313,9 @@ def sequential_pages(args, marker, results, server, big, small):
         (f"Portal detail, {LINES_PER_ORDER * BIG_ORDER_COPIES} lines", big,
          f"/my/work-orders/{wo2}", f"/my/orders/{so2}"),
     ]  # fmt: skip
-    warm = 2 * args.workers + 2  # requests until every worker has served a page
     for label, client, wo_path, so_path in pages:
-        wo = request_stats(server, client, wo_path, args.repeat, warm)
-        so = request_stats(server, client, so_path, args.repeat, warm)
+        warm_workers(args, server, [wo_path, so_path], client.cookie_header())
+        wo, so = request_stats(server, client, [wo_path, so_path], args.repeat)
         results.add(f"{label}: queries per request", wo["queries"], so["queries"])
         results.add(f"{label}: median response time", wo["ms"], so["ms"], "ms")
         results.add(f"{label}: cursor mode (log)", wo["mode"], so["mode"])

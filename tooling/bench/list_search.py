@@ -5,6 +5,7 @@ ids in the list's order) and the number of matches up to the list's count
 limit, with no access rule and no field read.
 """
 
+import functools
 import statistics
 import time
 
@@ -70,22 +71,38 @@ def search_box_domain(model, term):
     return safe_eval(filter_domain, {"self": term})
 
 
-def time_search(env, args, model, spec, order, domain, limit):
-    """(queries, median ms, number of matches) of one web_search_read."""
-
-    def call():
-        return model.web_search_read(
-            domain, spec, limit=limit, order=order, count_limit=COUNT_LIMIT
+def time_searches(env, args, searches, limit):
+    """For each (model, spec, order, domain) of ``searches`` (the work orders'
+    and sale's): (queries, median ms, number of matches) of one
+    web_search_read. The timed repetitions alternate between the searches
+    (work order, sale, sale, work order...), so that a machine's drift weighs
+    on each alike."""
+    calls = [
+        functools.partial(
+            model.web_search_read,
+            domain,
+            spec,
+            limit=limit,
+            order=order,
+            count_limit=COUNT_LIMIT,
         )
-
-    call()  # warm the caches
-    env.invalidate_all()
-    found, queries, _t = count_queries(env.cr, call)
-    times = []
-    for _i in range(args.repeat):
+        for model, spec, order, domain in searches
+    ]
+    counted = []
+    for call in calls:
+        call()  # warm the caches
         env.invalidate_all()
-        times.append(count_queries(env.cr, call)[2])
-    return queries, statistics.median(times) * 1000, found["length"]
+        found, queries, _t = count_queries(env.cr, call)
+        counted.append((queries, found["length"]))
+    times = [[] for _call in calls]
+    for rep in range(args.repeat):
+        for index in range(len(calls))[:: -1 if rep % 2 else 1]:
+            env.invalidate_all()
+            times[index].append(count_queries(env.cr, calls[index])[2])
+    return [
+        (queries, statistics.median(spent) * 1000, length)
+        for (queries, length), spent in zip(counted, times, strict=True)
+    ]
 
 
 def measure_list_search(env, args, results):
@@ -98,13 +115,12 @@ def measure_list_search(env, args, results):
         ("search box", "search box (customer name)"),
     ):
         fragment = args.address_search if kind == "address" else args.name_search
-        wo, so = (
-            {
-                limit: time_search(env, args, model, spec, order, domains[kind], limit)
-                for limit in PAGE_SIZES
-            }
-            for model, spec, order, domains in cases
-        )
+        searches = [
+            (model, spec, order, domains[kind]) for model, spec, order, domains in cases
+        ]
+        wo, so = {}, {}
+        for limit in PAGE_SIZES:
+            wo[limit], so[limit] = time_searches(env, args, searches, limit)
         results.add(
             f'List search by {label} "{fragment}": matching orders',
             wo[full][2],
@@ -229,12 +245,10 @@ def measure_search_floors(env, args, results):
         "parts short": ([("has_stock_shortage", "=", True)], None),
     }
     for kind, (wo_domain, so_domain) in extra.items():
-        wo = time_search(env, args, wo_model, wo_spec, wo_order, wo_domain, full)
-        so = (
-            time_search(env, args, so_model, so_spec, so_order, so_domain, full)
-            if so_domain
-            else (None, None, None)
-        )
+        searches = [(wo_model, wo_spec, wo_order, wo_domain)]
+        if so_domain:
+            searches.append((so_model, so_spec, so_order, so_domain))
+        wo, so = (*time_searches(env, args, searches, full), (None, None, None))[:2]
         results.add(f"List search by {kind}: matching orders", wo[2], so[2])
         results.add(f"List search by {kind}: queries, {full} rows", wo[0], so[0])
         results.add(
