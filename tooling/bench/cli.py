@@ -5,7 +5,7 @@ import os
 from datetime import datetime, timezone
 
 from . import http_load, report, server
-from .database import build_dataset, dataset_sizes, ensure_database
+from .database import build_dataset, checkpoint, dataset_sizes, ensure_database
 from .dataset import FULL_CUSTOMERS, FULL_ORDERS, MIN_CUSTOMERS, MIN_ORDERS
 from .measures import measure_in_process
 from .replica import measure_replica
@@ -84,8 +84,10 @@ def main(argv):
     if args.skip_http:
         results.notes.append("Portal pages skipped (--skip-http).")
     else:
+        checkpoint(odoo, args, results)
         http_load.measure_portal(args, marker, results)
         if args.replica_host:
+            checkpoint(odoo, args, results)
             measure_replica(odoo, args, marker, results)
         else:
             results.notes.append("Replica rows skipped: no standby given.")
