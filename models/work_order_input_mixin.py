@@ -70,3 +70,12 @@ class WorkOrderInputMixin(models.AbstractModel):
     def write(self, vals):
         self._check_input_values(vals)
         return super().write(vals)
+
+    def onchange(self, values, field_names, fields_spec):
+        """The form's live update refuses what saving would, with the same
+        message, before any computation runs on it (an infinite quantity would
+        fail there with a raw error). Only the fields just changed are checked."""
+        self._check_input_values(
+            {fname: values[fname] for fname in field_names if fname in values}
+        )
+        return super().onchange(values, field_names, fields_spec)

@@ -674,6 +674,30 @@ class TestInputRefusals(WorkOrderCommon):
         line.write({"product_uom_qty": 1_000_000, "price_unit": 12.5})
         self.assertEqual(line.product_uom_qty, 1_000_000)
 
+    def test_form_live_update_refuses_like_saving(self):
+        """The form's onchange gets the field's message, not the raw error
+        of a computation on an infinite number."""
+        line = self.order.line_ids.filtered("product_id")[:1]
+        spec = {"product_uom_qty": {}, "price_unit": {}, "price_subtotal": {}}
+        for fname in ("product_uom_qty", "price_unit"):
+            with self.subTest(fname=fname):
+                with self.assertRaisesRegex(ValidationError, "must be a number betw"):
+                    line.onchange({fname: float("inf")}, [fname], spec)
+        order_spec = {"line_ids": {"fields": spec}, "estimated_duration": {}}
+        with self.assertRaisesRegex(ValidationError, "must be a number betw"):
+            self.order.onchange(
+                {"line_ids": [Command.update(line.id, {"price_unit": 1e20})]},
+                ["line_ids"],
+                order_spec,
+            )
+        with self.assertRaisesRegex(ValidationError, "^Estimated Duration must"):
+            self.order.onchange(
+                {"estimated_duration": 1e9}, ["estimated_duration"], order_spec
+            )
+        # within the bounds, the live update computes as before
+        result = line.onchange({"price_unit": 12.5}, ["price_unit"], spec)
+        self.assertEqual(result["value"]["price_subtotal"], 12.5 * line.product_uom_qty)
+
     def test_planned_hours_bounded(self):
         """A duration no job has (a year of hours and more) is refused: the
         visit's end computed from it would no longer be a date."""
