@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import Command, _, api, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import create_index
 
@@ -277,22 +277,6 @@ class WorkOrder(models.Model):
             **super()._get_checked_number_fields(),
             "estimated_duration": DURATION_MAX,
         }
-
-    @api.model
-    def _check_input_values(self, vals):
-        result = super()._check_input_values(vals)
-        # the lines written with the work order (the form, RPC) are converted
-        # before the lines' own create or write sees them
-        lines = self.env["work.order.line"]
-        for command in vals.get("line_ids") or ():
-            if (
-                isinstance(command, list | tuple)
-                and len(command) == 3
-                and command[0] in (Command.CREATE, Command.UPDATE)
-                and isinstance(command[2], dict)
-            ):
-                lines._check_input_values(command[2])
-        return result
 
     @api.constrains("estimated_duration")
     def _check_estimated_duration(self):

@@ -1,4 +1,4 @@
-from odoo import _, api, models
+from odoo import Command, _, api, models
 from odoo.exceptions import ValidationError
 from odoo.tools import formatLang
 
@@ -27,6 +27,12 @@ class WorkOrderInputMixin(models.AbstractModel):
 
     @api.model
     def _check_input_values(self, vals):
+        self._check_text_values(vals)
+        self._check_number_values(vals)
+        self._check_sub_record_values(vals)
+
+    @api.model
+    def _check_text_values(self, vals):
         for fname, max_length in self._get_checked_text_fields().items():
             value = vals.get(fname)
             if not isinstance(value, str):
@@ -51,6 +57,9 @@ class WorkOrderInputMixin(models.AbstractModel):
                         max=formatLang(self.env, max_length, digits=0),
                     )
                 )
+
+    @api.model
+    def _check_number_values(self, vals):
         for fname, maximum in self._get_checked_number_fields().items():
             if fname in vals and not is_number_within(vals[fname], maximum):
                 raise ValidationError(
@@ -60,6 +69,27 @@ class WorkOrderInputMixin(models.AbstractModel):
                         max=formatLang(self.env, maximum, digits=0),
                     )
                 )
+
+    @api.model
+    def _check_sub_record_values(self, vals):
+        """The lines written with the record (the form, RPC, the form's live
+        update), by their own model's rules: they are converted before the
+        lines' own create or write would see them."""
+        for fname, commands in vals.items():
+            field = self._fields.get(fname)
+            if not (field and field.type == "one2many"):
+                continue
+            lines = self.env[field.comodel_name]
+            if not isinstance(lines, self.pool["work.order.input.mixin"]):
+                continue
+            for command in commands if isinstance(commands, list | tuple) else ():
+                if (
+                    isinstance(command, list | tuple)
+                    and len(command) == 3
+                    and command[0] in (Command.CREATE, Command.UPDATE)
+                    and isinstance(command[2], dict)
+                ):
+                    lines._check_input_values(command[2])
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -19,13 +19,16 @@ class WorkOrder(models.Model):
         ``company``: the service address's, else the customer's, else the
         company's (its partner's), else UTC. A zone pytz does not know is
         skipped."""
-        for candidate in (address, partner):
-            tz = candidate and candidate.tz
-            if tz and tz in pytz.all_timezones_set:
-                return tz
-        # only then the company's zone: reading its partner costs a query
-        tz = (company or self.env.company).partner_id.tz
-        return tz if tz and tz in pytz.all_timezones_set else "UTC"
+
+        def zones():
+            yield address and address.tz
+            yield partner and partner.tz
+            # only then the company's: reading its partner costs a query
+            yield (company or self.env.company).partner_id.tz
+
+        return next(
+            (tz for tz in zones() if tz and tz in pytz.all_timezones_set), "UTC"
+        )
 
     def _get_visit_tz(self):
         """The time zone of the work order's visit (``_get_visit_tz_for``)."""
