@@ -1,5 +1,6 @@
-"""Measures in this process: list search, My Day, Generate Invoice, stock
-availability, the service agreements' daily job."""
+"""Measures in this process: list search, My Day, the conflict check, the form
+with checks, Generate Invoice, stock availability, the service agreements'
+daily job."""
 
 from datetime import date, timedelta
 from unittest.mock import patch
@@ -9,6 +10,7 @@ from .dataset import PORTAL_ORDERS, SMALL_PORTAL_ORDERS
 from .list_search import measure_list_search, measure_search_floors
 from .my_day import measure_my_day
 from .report import say
+from .technician import measure_technician_paths
 
 INVOICE_BATCHES = (1, 10, 100)  # orders per Generate Invoice
 INVOICE_WARM_UP = 2  # orders invoiced once first, to warm the caches
@@ -33,7 +35,8 @@ def measure_in_process(odoo, args, marker, results):
             measure_list_search(env, args, results)
             measure_search_floors(env, args, results)
             cr.rollback()
-            measure_my_day(env, args, marker, results)
+            technician, jobs = measure_my_day(env, args, marker, results)
+            measure_technician_paths(env, args, technician, jobs, results)
             cr.rollback()
             env.invalidate_all()
             measure_invoicing(env, marker, results)

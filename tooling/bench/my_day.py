@@ -64,10 +64,12 @@ def give_jobs(env, marker, technician):
         [crew, technician.id],
     )
     env.invalidate_all()
+    return ids
 
 
 def measure_my_day(env, args, marker, results):
-    """Queries and median time of My Day's cards; the caller rolls back."""
+    """Queries and median time of My Day's cards; the caller rolls back.
+    Returns the technician and the ids of their jobs."""
     from odoo.tools.safe_eval import safe_eval  # noqa: PLC0415 - Odoo runs here
 
     say(f"My Day of a technician with {JOBS} jobs")
@@ -82,7 +84,7 @@ def measure_my_day(env, args, marker, results):
             }
         )
     )
-    give_jobs(env, marker, technician)
+    ids = give_jobs(env, marker, technician)
     env.flush_all()
     action = env.ref("work_order.action_work_order_my_day")
     view = env.ref("work_order.work_order_view_kanban_my_day")
@@ -116,3 +118,4 @@ def measure_my_day(env, args, marker, results):
         "My Day: sale has no counterpart (no one's day of scheduled jobs), so "
         "no sale figure and no ratio."
     )
+    return technician, ids
