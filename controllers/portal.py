@@ -552,8 +552,13 @@ class WorkOrderPortal(payment_portal.PaymentPortal):
         if order_sudo is None:
             return request.redirect("/my")
         if not order_sudo._has_service_report():
+            # back to the work order with the visitor's own link: making a
+            # token here would write in a read-only route
+            query = (
+                f"?{urlencode({'access_token': access_token})}" if access_token else ""
+            )
             return self._work_order_private(
-                request.redirect(order_sudo.get_portal_url())
+                request.redirect(order_sudo.access_url + query)
             )
         report_type = "html" if report_type == "html" else "pdf"
         download = download in (True, "true", "1")

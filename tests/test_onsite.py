@@ -1503,6 +1503,21 @@ class TestOnSitePortal(OnSiteCommon, HttpCase):
         self.assertIn("Service_Report", res.headers["Content-Disposition"])
         self.assertIn("Maria Garcia", res.text)  # the HTML of the report in tests
 
+    def test_service_report_redirect_makes_no_token(self):
+        """Before completion the read-only route sends the customer back to
+        the work order without giving it a token (a write)."""
+        self.order.sudo().access_token = False
+        self.authenticate("wo_portal", "wo_portal")
+        res = self.url_open(
+            f"/my/work-orders/{self.order.id}/service-report", allow_redirects=False
+        )
+        self.assertEqual(res.status_code, 303)
+        self.assertTrue(
+            res.headers["Location"].endswith(f"/my/work-orders/{self.order.id}")
+        )
+        self.order.invalidate_recordset(["access_token"])
+        self.assertFalse(self.order.sudo().access_token)
+
     def test_service_report_route_refusals(self):
         url = f"/my/work-orders/{self.order.id}/service-report"
         self.authenticate(None, None)
