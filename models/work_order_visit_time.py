@@ -74,10 +74,11 @@ class WorkOrder(models.Model):
 
     def _fetch_visit_tz_sources(self):
         """Read what the visits' time zones come from (``_get_visit_tz``) for
-        all these work orders at once, and nothing else of the partners and
-        companies: two small queries for a whole list."""
+        all these work orders at once: the work orders as the ORM loads them
+        (the one query a list makes of them anyway), then the time zones of
+        their partners and companies and nothing else of those: two small
+        queries for a whole list."""
         orders = self.sudo()
-        orders.fetch(["service_address_id", "partner_id", "company_id"])
         orders.company_id.fetch(["partner_id"])
         partners = orders.service_address_id | orders.partner_id
         (partners | orders.company_id.partner_id).fetch(["tz"])
