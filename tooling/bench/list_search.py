@@ -121,7 +121,7 @@ def measure_list_search(env, args, results):
         wo, so = {}, {}
         for limit in PAGE_SIZES:
             wo[limit], so[limit] = time_searches(env, args, searches, limit)
-        results.add(
+        results.add_same(
             f'List search by {label} "{fragment}": matching orders',
             wo[full][2],
             so[full][2],
@@ -191,11 +191,12 @@ def floors(env, args):
         "OR p.company_id IN %s OR p.company_id IS NULL)"
     )
     # res.partner's name search: complete name, e-mail, reference, tax and
-    # company numbers; then every contact below the partners found
+    # company numbers, active contacts only; then every contact below those
     customer = (
         "wo.partner_id IN (WITH RECURSIVE tree AS (SELECT p.id FROM res_partner p "
         "WHERE (p.complete_name ILIKE %s OR p.email ILIKE %s OR p.ref ILIKE %s "
-        f"OR p.vat ILIKE %s OR p.company_registry ILIKE %s) AND {partner_rule} "
+        "OR p.vat ILIKE %s OR p.company_registry ILIKE %s) AND p.active "
+        f"AND {partner_rule} "
         "UNION SELECT child.id FROM res_partner child "
         "JOIN tree ON child.parent_id = tree.id) SELECT id FROM tree)"
     )
@@ -214,9 +215,12 @@ def floors(env, args):
         "address": (address_of.format(name=""), [address] * 4 + [companies]),
         "number": ("wo.name ILIKE %s", [f"%{NUMBER_FRAGMENT}%"]),
         "status": ("wo.state = %s", ["quoted"]),
+        # number and title through sub-selects: the fastest form of the OR
+        # (a plain "wo.name ILIKE ... OR ..." takes about 1.6 times as long)
         "search box": (
-            f"(wo.name ILIKE %s OR wo.title ILIKE %s OR {customer} OR "
-            f"{address_of.format(name='p.name ILIKE %s OR ')})",
+            "(wo.id IN (SELECT id FROM work_order WHERE name ILIKE %s) "
+            "OR wo.id IN (SELECT id FROM work_order WHERE title ILIKE %s) "
+            f"OR {customer} OR {address_of.format(name='p.name ILIKE %s OR ')})",
             [name] * 2 + customer_params + [name] * 5 + [companies],
         ),
         "parts short": (
@@ -232,8 +236,8 @@ def floors(env, args):
 
 def measure_search_floors(env, args, results):
     """Searches by number and status (and "Parts short"), then the floors."""
-    (wo_model, wo_spec, wo_order, _d), (so_model, so_spec, so_order, _s) = search_cases(
-        env, args
+    (wo_model, wo_spec, wo_order, wo_domains), (so_model, so_spec, so_order, _so) = (
+        search_cases(env, args)
     )
     full = PAGE_SIZES[0]
     extra = {
@@ -249,17 +253,20 @@ def measure_search_floors(env, args, results):
         if so_domain:
             searches.append((so_model, so_spec, so_order, so_domain))
         wo, so = (*time_searches(env, args, searches, full), (None, None, None))[:2]
-        results.add(f"List search by {kind}: matching orders", wo[2], so[2])
+        if kind == "number":  # the same numbers in both: the same matches
+            results.add_same(f"List search by {kind}: matching orders", wo[2], so[2])
+        else:  # each model's own states
+            results.add_shown(f"List search by {kind}: matching orders", wo[2], so[2])
         results.add(f"List search by {kind}: queries, {full} rows", wo[0], so[0])
         results.add(
             f"List search by {kind}: median time, {full} rows", wo[1], so[1], "ms"
         )
     cases = {
         "customer": [("partner_id", "child_of", args.name_search)],
-        "address": _d["address"],
+        "address": wo_domains["address"],
         "number": extra["number"][0],
         "status": extra["status"][0],
-        "search box": _d["search box"],
+        "search box": wo_domains["search box"],
         "parts short": extra["parts short"][0],
     }
     for kind, (where, params) in floors(env, args).items():

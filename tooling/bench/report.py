@@ -15,6 +15,8 @@ SLOWEST_TARGET = 1.5  # the single slowest request: a noisy figure
 FLOOR_HEADER = ("Search", "ORM", "Bare SQL", "Ratio ORM/SQL")
 FLOOR_TARGET = 3.0  # the ORM's search within 3x of the bare SQL
 WIDE = 10  # values from here on get one decimal, smaller ones two
+SAME = "same"  # the check of a row whose two figures must be equal
+SHOWN = "shown"  # a row shown for information: no ratio, no target
 
 
 def say(message):
@@ -30,11 +32,23 @@ class Results:
         self.notes = []
 
     def add(self, metric, wo, so, unit="", higher_is_better=False, target=TARGET):
-        self.rows.append((metric, wo, so, unit, higher_is_better, target))
+        self.rows.append((metric, wo, so, unit, higher_is_better, target, None))
+
+    def add_most(self, metric, wo, so, most):
+        """A row held to a count, not to sale: the work order's at most ``most``."""
+        self.rows.append((metric, wo, so, "", False, None, most))
+
+    def add_same(self, metric, wo, so):
+        """A row where both must find the same figure (a correctness check)."""
+        self.rows.append((metric, wo, so, "", False, None, SAME))
+
+    def add_shown(self, metric, wo, so):
+        """A row for information (what each side found), without a ratio."""
+        self.rows.append((metric, wo, so, "", False, None, SHOWN))
 
     def add_floor(self, search, orm_ms, sql_ms):
         """A search by the ORM beside the same search in bare SQL (ms)."""
-        self.floors.append((search, orm_ms, sql_ms, "ms", False, FLOOR_TARGET))
+        self.floors.append((search, orm_ms, sql_ms, "ms", False, FLOOR_TARGET, None))
 
     @staticmethod
     def fmt(value, unit):
@@ -59,32 +73,48 @@ class Results:
 
     def table(self, rows=None, header=HEADER):
         """The rows as text cells, header first; the ratio when both are
-        numbers, with its target when that is not 1.00 and a mark above it."""
+        numbers, with its target when that is not 1.00 and a mark above it;
+        for the rows held to a count or to sale's figure, that check."""
         out = [header]
-        for metric, wo, so, unit, higher, target in self.rows if rows is None else rows:
-            ratio = self.ratio(wo, so, higher)
-            cell = "-" if ratio is None else f"{ratio:.2f}"
-            if ratio is not None and target != TARGET:
-                cell += f" (<= {target:g})"
-            if ratio is not None and ratio > target:
+        for row in self.rows if rows is None else rows:
+            metric, wo, so, unit, higher, target, check = row
+            if check == SAME:
+                cell = "same" if wo == so else "differ"
+            elif check == SHOWN:
+                cell = "-"
+            elif check is not None:
+                cell = f"<= {check}"
+            else:
+                ratio = self.ratio(wo, so, higher)
+                cell = "-" if ratio is None else f"{ratio:.2f}"
+                if ratio is not None and target != TARGET:
+                    cell += f" (<= {target:g})"
+            if self.missed(row):
                 cell += " !"
             out.append((metric, self.fmt(wo, unit), self.fmt(so, unit), cell))
         return out
 
+    def missed(self, row):
+        """Whether the row misses its target, its count or sale's figure."""
+        _metric, wo, so, _unit, higher, target, check = row
+        if check == SAME:
+            return wo != so
+        if check == SHOWN:
+            return False
+        if check is not None:
+            return not isinstance(wo, int | float) or wo > check
+        ratio = self.ratio(wo, so, higher)
+        return ratio is not None and ratio > target
+
     def above_target(self):
-        """The metrics whose ratio is above its target."""
-        return [
-            row[0]
-            for row in self.rows + self.floors
-            if (ratio := self.ratio(row[1], row[2], row[4])) is not None
-            and ratio > row[5]
-        ]
+        """The metrics that miss their target."""
+        return [row[0] for row in self.rows + self.floors if self.missed(row)]
 
     def verdict(self):
         above = self.above_target()
         if not above:
-            return "Every ratio is at or below its target."
-        return f"{len(above)} ratio(s) above target (marked !): " + "; ".join(above)
+            return "Every row is at or below its target."
+        return f"{len(above)} row(s) above target (marked !): " + "; ".join(above)
 
     def tables(self):
         """The table beside sale, then the ORM beside bare SQL, if measured."""
