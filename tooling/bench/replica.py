@@ -6,13 +6,29 @@ servers themselves, from their transaction counters (``pg_stat_database``),
 never assumed from the route's declaration.
 """
 
+import base64
+import io
 import re
 import time
 
 import psycopg2
+from PIL import Image
 
-from .dataset import PORTAL_LOGIN, PORTAL_PASSWORD, STATE_CYCLE, WO_STATE_SLOTS
-from .http_load import CSRF_INPUT, PortalClient, run_side_by_side
+from .dataset import (
+    PORTAL_LOGIN,
+    PORTAL_ORDERS,
+    PORTAL_PASSWORD,
+    SMALL_PORTAL_ORDERS,
+    STATE_CYCLE,
+    WO_STATE_SLOTS,
+)
+from .http_load import (
+    CSRF_INPUT,
+    PortalClient,
+    add_load_rows,
+    run_side_by_side,
+    warm_workers,
+)
 from .ports import free_port
 from .report import say
 from .server import OdooServer
@@ -26,6 +42,7 @@ REQUESTS_PER_ROUTE = 10
 # declined during the lag check, then put back as it was.
 DECIDED_ORDER_SLOT = 2 + STATE_CYCLE
 COMPLETED_ORDER_SLOT = WO_STATE_SLOTS.index("completed")
+PHOTO_NAME = "Benchmark photo"  # the completed order's photo for the customer
 
 
 def odoo_option(args, name, default=None):
@@ -117,6 +134,7 @@ def measure_replica(odoo, args, marker, results):
     """Routes, writes, lag and load of the portal with the standby as replica."""
     pair = Pair(args)
     pair.check()
+    photo_id = customer_photo(odoo, args, marker["base_wo"] + COMPLETED_ORDER_SLOT)
     pair.caught_up()
     replica = (args.replica_host, args.replica_port)
     server = OdooServer(args, free_port(args.port), replica=replica)
@@ -124,16 +142,42 @@ def measure_replica(odoo, args, marker, results):
         server.start()
         client = PortalClient(server.port)
         client.login(PORTAL_LOGIN, PORTAL_PASSWORD)
-        routes_on_servers(args, marker, results, pair, client)
+        routes_on_servers(args, marker, results, pair, server, client, photo_id)
         decision_while_lagging(odoo, args, marker, results, pair, server)
+        approval_on_primary(marker, results, pair, server)
         load_with_replica(args, results, server, client.cookie_header())
     finally:
         server.stop()
     results.notes.append(f"Odoo server log of the replica run: {server.log_path}")
 
 
-def routes_on_servers(args, marker, results, pair, client):
-    """Transactions per request on each server, for the portal's routes."""
+def customer_photo(odoo, args, order_id):
+    """The id of a photo the customer sees on the work order ``order_id``,
+    made on the primary the first time (the dataset has no photo)."""
+    registry = odoo.modules.registry.Registry(args.db)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        photos = env["work.order.photo"]
+        photo = photos.search(
+            [("order_id", "=", order_id), ("name", "=", PHOTO_NAME)], limit=1
+        )
+        if not photo:
+            jpeg = io.BytesIO()
+            Image.new("RGB", (1280, 960), "teal").save(jpeg, "JPEG")
+            photo = photos.create(
+                {
+                    "order_id": order_id,
+                    "name": PHOTO_NAME,
+                    "image": base64.b64encode(jpeg.getvalue()),
+                    "show_to_customer": True,
+                }
+            )
+        return photo.id
+
+
+def routes_on_servers(args, marker, results, pair, server, client, photo_id):
+    """Transactions per request on each server, for the portal's read-only
+    routes (and the detail page, which stamps the visit)."""
     say("replica: where each portal route reads")
     wo, so = marker["base_wo"], marker["base_so"]
     completed = COMPLETED_ORDER_SLOT
@@ -141,7 +185,7 @@ def routes_on_servers(args, marker, results, pair, client):
     def getter(path):
         def get():
             response, _t = client.get(path)
-            if response.status_code != 200:
+            if response.status_code not in (200, 303):
                 raise RuntimeError(f"GET {path}: HTTP {response.status_code}")
 
         return get
@@ -154,13 +198,17 @@ def routes_on_servers(args, marker, results, pair, client):
             f"/my/work-orders/{wo + completed}/service-report?report_type=html",
             f"/my/orders/{so + completed}?report_type=html",
         ),
+        (
+            "photo of a completed order",
+            f"/my/work-orders/{wo + completed}/photos/{photo_id}",
+            None,
+        ),
         ("service agreements list", "/my/work-orders/agreements", None),
+        ("old address of the list (redirect)", "/portal/work-orders", None),
     ]
-    warm = 2 * args.workers + 2  # until every worker has loaded its registry
     for label, wo_path, so_path in rows:
-        for path in filter(None, (wo_path, so_path)):
-            for _n in range(warm):
-                getter(path)()
+        paths = [path for path in (wo_path, so_path) if path]
+        warm_workers(args, server, paths, client.cookie_header())
         found = [
             fmt_where(pair.where(getter(path), REQUESTS_PER_ROUTE)) if path else None
             for path in (wo_path, so_path)
@@ -192,6 +240,9 @@ def decision_while_lagging(odoo, args, marker, results, pair, server):
     other = PortalClient(server.port)
     other.login(PORTAL_LOGIN, PORTAL_PASSWORD)
     before = row_of(other.get("/my/work-orders")[0].text, name)
+    last_message = pair.primary.query("SELECT COALESCE(MAX(id), 0) FROM mail_message")[
+        0
+    ]
     pair.caught_up()
     pair.standby.query("SELECT pg_wal_replay_pause()::text")
     try:
@@ -234,11 +285,56 @@ def decision_while_lagging(odoo, args, marker, results, pair, server):
         f"{'new' if fresh != before else 'old'}",
         None,
     )
-    restore_order(odoo, args, order_id)
+    restore_order(odoo, args, order_id, last_message)
 
 
-def restore_order(odoo, args, order_id):
-    """Put the declined quote back as the dataset made it."""
+def signature_png():
+    """A drawn signature, as the portal's signature widget sends it (base64)."""
+    image = Image.new("RGB", (400, 120), "white")
+    for x in range(40, 360):
+        image.putpixel((x, 60 + (x // 20) % 3), (0, 0, 0))
+    png = io.BytesIO()
+    image.save(png, "PNG")
+    return base64.b64encode(png.getvalue()).decode()
+
+
+def approval_on_primary(marker, results, pair, server):
+    """A visitor with a quote's link signs it (the approval): the write lands
+    on the primary. The newest quote outside the portal customers' orders is
+    signed, so each run approves another one and nothing is put back."""
+    say("replica: an approval (signature) through a quote's link")
+    order_id, token = pair.primary.query(
+        "SELECT id, access_token FROM work_order WHERE state = 'quoted' "
+        "AND access_token IS NOT NULL AND id > %s ORDER BY id DESC LIMIT 1",
+        [marker["base_wo"] + PORTAL_ORDERS + SMALL_PORTAL_ORDERS],
+    )
+    visitor = PortalClient(server.port)  # not logged in: the link's token
+    before = pair.counters()
+    response = visitor.session.post(
+        f"{visitor.base}/my/work-orders/{order_id}/sign?access_token={token}",
+        json={
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {"name": "Benchmark Customer", "signature": signature_png()},
+        },
+        timeout=60,
+    )
+    after = pair.counters()
+    answer = response.json().get("result") or {}
+    if response.status_code != 200 or not answer.get("redirect_url"):
+        raise RuntimeError(f"the approval was refused: {response.text[:300]}")
+    state = pair.primary.query("SELECT state FROM work_order WHERE id = %s", [order_id])
+    results.add(
+        "Replica: an approval (signature, POST) through a quote's link: "
+        "transactions on the standby / on the primary, order state after",
+        f"{after[0] - before[0] - 1} / {after[1] - before[1] - 1}, {state[0]}",
+        None,
+    )
+
+
+def restore_order(odoo, args, order_id, last_message):
+    """Put the declined quote back as the dataset made it, without the
+    messages of the decline (those above ``last_message``)."""
     registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:
         cr.execute(
@@ -246,25 +342,15 @@ def restore_order(odoo, args, order_id):
             "decline_reason = NULL WHERE id = %s",
             [order_id],
         )
+        cr.execute(
+            "DELETE FROM mail_message WHERE model = 'work.order' AND res_id = %s "
+            "AND id > %s",
+            [order_id, last_message],
+        )
 
 
 def load_with_replica(args, results, server, cookie):
     say(f"replica: portal list under load ({args.clients} clients)")
-    wo, so = run_side_by_side(args, server, ["/my/work-orders"], ["/my/orders"], cookie)
-    for path, load in (("/my/work-orders", wo), ("/my/orders", so)):
-        bad = {k: v for k, v in load["statuses"].items() if k != "200"}
-        if bad:
-            results.notes.append(f"Under load with the replica, {path} got {bad}.")
-    results.add(
-        f"Replica: portal list, requests/s, {args.clients} clients, "
-        f"{args.workers} workers",
-        wo["rps"],
-        so["rps"],
-        higher_is_better=True,
-    )
-    results.add(
-        "Replica: portal list, p95 latency under load",
-        wo["p95"] and wo["p95"] * 1000,
-        so["p95"] and so["p95"] * 1000,
-        "ms",
-    )
+    wo_paths, so_paths = ["/my/work-orders"], ["/my/orders"]
+    wo, so = run_side_by_side(args, server, wo_paths, so_paths, cookie)
+    add_load_rows(args, results, "Replica: portal list", (wo_paths, wo), (so_paths, so))
