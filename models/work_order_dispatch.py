@@ -186,13 +186,16 @@ class WorkOrder(models.Model):
         """Domain of the work orders that book one of ``users``."""
         return [("user_id", "in", users.ids)]
 
-    def _get_assignment_sql(self):
+    def _get_assignment_sql(self, states):
         """SQL of the rows (order_id, user_id): each technician of each work
-        order, as ``_get_assigned_users`` says (a crew adds its rows with
-        UNION ALL)."""
+        order in ``states``, as ``_get_assigned_users`` says (a crew adds its
+        rows with UNION ALL). Only the booked work orders: a technician's
+        past jobs are never joined."""
         return SQL(
-            "SELECT id AS order_id, user_id FROM %s WHERE user_id IS NOT NULL",
+            "SELECT id AS order_id, user_id FROM %s "
+            "WHERE user_id IS NOT NULL AND state IN %s",
             SQL.identifier(self._table),
+            states,
         )
 
     def _get_conflicting_orders_sql(self, order_ids=None):
@@ -200,28 +203,51 @@ class WorkOrder(models.Model):
         that overlap another booked work order of one of their technicians.
 
         A job that starts when another ends does not overlap it; two jobs that
-        start at the same time always do.
+        start at the same time always do. Each technician's bookings are
+        walked once in the order they start, so that the cost grows with the
+        number of bookings, not with its square: a job overlaps an earlier
+        one when it starts with it or before the latest end so far, and a
+        later one when the next job starts with it or before it ends.
         """
+        states = tuple(self._get_booking_states())
+        booked = SQL(
+            "SELECT DISTINCT assigned.order_id, assigned.user_id, "
+            "booked.scheduled_date, booked.scheduled_end "
+            "FROM (%(assignment)s) assigned JOIN %(table)s booked "
+            "ON booked.id = assigned.order_id "
+            "WHERE booked.scheduled_date IS NOT NULL %(users)s",
+            assignment=self._get_assignment_sql(states),
+            table=SQL.identifier(self._table),
+            users=SQL(
+                "AND assigned.user_id IN (SELECT mine.user_id FROM (%s) mine "
+                "WHERE mine.order_id IN %s)",
+                self._get_assignment_sql(states),
+                tuple(order_ids),
+            )
+            if order_ids
+            else SQL(),
+        )
         return SQL(
             """
-            SELECT DISTINCT mine.id
-              FROM %(table)s mine
-              JOIN (%(assignment)s) mine_tech ON mine_tech.order_id = mine.id
-              JOIN (%(assignment)s) other_tech
-                ON other_tech.user_id = mine_tech.user_id
-               AND other_tech.order_id != mine.id
-              JOIN %(table)s other ON other.id = other_tech.order_id
-             WHERE mine.state IN %(states)s
-               AND other.state IN %(states)s
-               AND ((mine.scheduled_date < other.scheduled_end
-                     AND other.scheduled_date < mine.scheduled_end)
-                    OR mine.scheduled_date = other.scheduled_date)
+            SELECT DISTINCT walk.order_id
+              FROM (SELECT order_id, scheduled_date, scheduled_end,
+                           LAG(scheduled_date) OVER tech AS previous_start,
+                           MAX(scheduled_end) OVER (tech ROWS BETWEEN UNBOUNDED
+                               PRECEDING AND 1 PRECEDING) AS previous_end,
+                           LEAD(scheduled_date) OVER tech AS next_start
+                      FROM (%(booked)s) bookings
+                    WINDOW tech AS (PARTITION BY user_id
+                                    ORDER BY scheduled_date, order_id)) walk
+             WHERE (walk.previous_start = walk.scheduled_date
+                    OR walk.previous_end > walk.scheduled_date
+                    OR walk.next_start = walk.scheduled_date
+                    OR walk.next_start < walk.scheduled_end)
                %(restrict)s
             """,
-            table=SQL.identifier(self._table),
-            assignment=self._get_assignment_sql(),
-            states=tuple(self._get_booking_states()),
-            restrict=SQL("AND mine.id IN %s", tuple(order_ids)) if order_ids else SQL(),
+            booked=booked,
+            restrict=SQL("AND walk.order_id IN %s", tuple(order_ids))
+            if order_ids
+            else SQL(),
         )
 
     # ------------------------------------------------------------------

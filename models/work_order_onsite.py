@@ -365,10 +365,14 @@ class WorkOrder(models.Model):
             ]
         )
 
-    def _get_assignment_sql(self):
+    def _get_assignment_sql(self, states):
         return SQL(
-            "%s UNION ALL SELECT order_id, user_id FROM work_order_crew_rel",
-            super()._get_assignment_sql(),
+            "%s UNION ALL SELECT crew.order_id, crew.user_id "
+            "FROM work_order_crew_rel crew JOIN %s crew_order "
+            "ON crew_order.id = crew.order_id WHERE crew_order.state IN %s",
+            super()._get_assignment_sql(states),
+            SQL.identifier(self._table),
+            states,
         )
 
     def _get_on_site_states(self):
