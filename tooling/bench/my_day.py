@@ -3,11 +3,9 @@ the web client does, for a technician with JOBS jobs among the dataset's
 work orders. Sale has no counterpart (no one's day of scheduled jobs): the
 sale order column stays empty, without a ratio."""
 
-import statistics
-
 from lxml import etree
 
-from .counting import count_queries
+from .counting import median_ms
 from .dataset import PORTAL_ORDERS, SMALL_PORTAL_ORDERS
 from .report import say
 
@@ -96,13 +94,7 @@ def measure_my_day(env, args, marker, results):
     def load():
         return orders.web_search_read(domain, spec, order=order, limit=KANBAN_LIMIT)
 
-    load()  # warm the caches of views, access rights and record rules
-    env.invalidate_all()
-    found, queries, _t = count_queries(env.cr, load)
-    times = []
-    for _i in range(args.repeat):
-        env.invalidate_all()
-        times.append(count_queries(env.cr, load)[2])
+    found, queries, ms = median_ms(env, load, args.repeat)
     if found["length"] != JOBS:
         results.notes.append(
             f"My Day: {found['length']} cards for the technician's {JOBS} jobs."
@@ -110,7 +102,7 @@ def measure_my_day(env, args, marker, results):
     results.add(f"My Day, technician with {JOBS} jobs: queries", queries, None)
     results.add(
         f"My Day, technician with {JOBS} jobs: median time",
-        statistics.median(times) * 1000,
+        ms,
         None,
         "ms",
     )

@@ -3,11 +3,9 @@ the conflict check when one more job is scheduled into it, and the form of a
 job with its checks, read as the web client reads it. Sale has no counterpart
 (no technician's bookings, no checklist): no sale figure and no ratio."""
 
-import statistics
-
 from lxml import etree
 
-from .counting import count_queries
+from .counting import median_ms
 from .report import say
 
 FORM_CHECKS = 30  # checks on the job whose form is read
@@ -36,18 +34,6 @@ def form_spec(model, node=None, fields_info=None):
     return spec
 
 
-def median_ms(env, call, repeat):
-    """(queries, median ms) of ``call``, caches emptied before each run."""
-    call()  # warm the caches of views, access rights and record rules
-    env.invalidate_all()
-    _result, queries, _t = count_queries(env.cr, call)
-    times = []
-    for _i in range(repeat):
-        env.invalidate_all()
-        times.append(count_queries(env.cr, call)[2])
-    return queries, statistics.median(times) * 1000
-
-
 def measure_technician_paths(env, args, technician, jobs, results):
     """The conflict check and the form with checks; the caller rolls back."""
     say("the conflict check when scheduling, and a job's form with its checks")
@@ -61,7 +47,7 @@ def measure_technician_paths(env, args, technician, jobs, results):
 
     if not conflict_check():
         results.notes.append("Conflict check: no overlap found with a booked job.")
-    queries, ms = median_ms(env, conflict_check, args.repeat)
+    _found, queries, ms = median_ms(env, conflict_check, args.repeat)
     label = f"Conflict check when scheduling, technician with {len(jobs)} jobs"
     results.add(f"{label}: queries", queries, None)
     results.add(f"{label}: median time", ms, None, "ms")
@@ -80,7 +66,7 @@ def measure_technician_paths(env, args, technician, jobs, results):
     )
     env.flush_all()
     spec = form_spec(orders)
-    queries, ms = median_ms(env, lambda: booked.web_read(spec), args.repeat)
+    _found, queries, ms = median_ms(env, lambda: booked.web_read(spec), args.repeat)
     label = f"Form of a job with {FORM_CHECKS} checks, opened by the technician"
     results.add(f"{label}: queries", queries, None)
     results.add(f"{label}: median time", ms, None, "ms")
